@@ -1,0 +1,113 @@
+"""The origin server: a router from the first path segment to a route.
+
+Routes are plain callables ``(Request) -> Response``. Each concept mounts its
+routes here (status codes now; auth and retry endpoints beside it), so the
+origin stays one table a newcomer can read top to bottom.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+from ..core import (
+    Clock,
+    Handler,
+    RealClock,
+    Request,
+    Response,
+    http_date,
+    problem,
+)
+from ._status import StatusRoute
+
+__all__ = ["Origin"]
+
+# Generous for people, small enough that a flood is refused rather than buffered.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class Origin:
+    """The simulated origin server (any host name the client asks for).
+
+    Thread-safe as long as each route is: the same origin may answer the
+    kernel's in-process clients and the loopback server's thread at once.
+    """
+
+    server_name = "labkit-origin"
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or RealClock()
+        self._routes: dict[str, tuple[Handler, str]] = {}
+        self.mount("status", StatusRoute(), "/status/{code}: any final status 200-599, any method")
+
+    def mount(self, segment: str, route: Handler, summary: str) -> None:
+        """Serve ``/{segment}`` and everything below it with ``route``."""
+        self._routes[segment] = (route, summary)
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """Mounted path prefixes and what each does."""
+        return {f"/{seg}": summary for seg, (_, summary) in self._routes.items()}
+
+    def __call__(self, request: Request) -> Response:
+        request.id = _request_id(request)
+        error = _check_size(request)
+        if error is not None:
+            response = error
+        else:
+            segment = request.path[1:].split("/", 1)[0]
+            entry = self._routes.get(segment)
+            if entry is not None:
+                response = entry[0](request)
+            elif request.path == "/":
+                response = self._index()
+            else:
+                response = problem(
+                    404,
+                    f"No route for {request.path!r}. Try one of: "
+                    + ", ".join(sorted(self.routes)) + ".",
+                    instance=request.path,
+                )
+        response.headers.append(("x-request-id", request.id))
+        # An origin server with a clock MUST send Date (RFC 9110 section 6.6.1).
+        response.headers.append(("date", http_date(self.clock.time())))
+        return response
+
+    def _index(self) -> Response:
+        doc = {"server": self.server_name, "routes": self.routes}
+        return Response(
+            200,
+            [("content-type", "application/json")],
+            json.dumps(doc, indent=2).encode() + b"\n",
+        )
+
+
+def _request_id(request: Request) -> str:
+    # Keep a caller's id so a learner can correlate across hops; bound it so
+    # it cannot be used to smuggle text into logs.
+    given = request.header("x-request-id")
+    if given and len(given) <= 64 and given.isascii() and given.isprintable():
+        return given
+    return os.urandom(8).hex()
+
+
+def _check_size(request: Request) -> Response | None:
+    size = sum(len(k) + len(v) + 4 for k, v in request.headers)
+    if size > MAX_HEADER_BYTES:
+        return problem(
+            431,
+            f"The request's header fields total {size} bytes; this server accepts "
+            f"at most {MAX_HEADER_BYTES} (RFC 6585 section 5).",
+        )
+    if len(request.body) > MAX_BODY_BYTES:
+        return problem(
+            413,
+            f"The request content is over {MAX_BODY_BYTES} bytes "
+            "(RFC 9110 section 15.5.14).",
+        )
+    return None
+
+

@@ -1,0 +1,71 @@
+"""``/status/{code}``: any final status, with a diagnostic body describing the exchange."""
+
+from __future__ import annotations
+
+import json
+
+from ..core import (
+    InvalidStatus,
+    Request,
+    Response,
+    parse_status,
+    problem,
+    redact_headers,
+    status_info,
+)
+
+__all__ = ["StatusRoute"]
+
+# Teaching notes the registry cannot give: where the code's own RFC says how
+# it must (not) be used. Keyed by code; shown in the diagnostic body.
+NOTES = {
+    401: "Bare on purpose: a real 401 MUST carry WWW-Authenticate (RFC 9110 section 11.6.1).",
+    407: "Bare on purpose: a real 407 MUST carry Proxy-Authenticate (RFC 9110 section 11.7.1).",
+    511: (
+        "Sent by an origin server, which RFC 6585 section 6 says SHOULD NOT happen: "
+        "511 belongs to intercepting proxies (captive portals) that control network access."
+    ),
+}
+
+
+class StatusRoute:
+    """Answers ``/status/{code}`` for every method."""
+
+    def __call__(self, request: Request) -> Response:
+        text = request.path[len("/status/"):]
+        try:
+            code = parse_status(text)
+        except InvalidStatus as exc:
+            return problem(
+                400,
+                exc.detail,
+                title="Invalid status code",
+                instance=request.path,
+                type="https://www.rfc-editor.org/rfc/rfc9110#section-15",
+                rfc=exc.rfc,
+            )
+        info = status_info(code)
+        headers = {}
+        for name, value in redact_headers(request.headers):
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        doc = {
+            "status": code,
+            "reason": info.reason,
+            "meaning": info.meaning,
+            "class": info.klass,
+            "request": {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_params,
+                "headers": headers,
+            },
+            "request_id": request.id,
+        }
+        note = NOTES.get(code)
+        if note:
+            doc["note"] = note
+        out = [("content-type", "application/json")]
+        if code >= 400:
+            # Errors must not outlive the exchange in a cache (RFC 9111 section 5.2.2.5).
+            out.append(("cache-control", "no-store"))
+        return Response(code, out, json.dumps(doc, indent=1).encode() + b"\n")

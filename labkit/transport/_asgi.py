@@ -1,0 +1,54 @@
+"""Socket edge: an ASGI app around a handler, for uvicorn (or any ASGI server)."""
+
+from __future__ import annotations
+
+from ..core import Disconnect, Handler, Request, frame
+from ..origin import MAX_BODY_BYTES
+
+__all__ = ["ASGIAdapter"]
+
+
+class ASGIAdapter:
+    """Converts an ASGI HTTP scope to a core :class:`Request` and back.
+
+    Kept to plain dicts and bytes: this is the hot path of the loopback server.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":  # lifespan is off; websockets are not served
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if len(body) <= MAX_BODY_BYTES:  # keep one byte over: the core answers 413
+                body += message.get("body", b"")
+            more = message.get("more_body", False)
+        request = Request(
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            body,
+            scope.get("client"),
+            scope.get("scheme", "http"),
+        )
+        try:
+            response = frame(self.handler(request), request.method)
+        except Disconnect:
+            # Promise a body, send none, and end: the client sees the
+            # connection drop mid-response, as with a crashed upstream.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", b"1")]})
+            raise
+        await send({
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+        })
+        await send({"type": "http.response.body", "body": response.body})

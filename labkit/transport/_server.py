@@ -1,0 +1,172 @@
+"""A real HTTP server on loopback, in a background thread of this process.
+
+uvicorn (httptools parser, uvloop where available) serves the ASGI adapter;
+see ``benchmarks/`` for why. One server per name per process: starting a name
+again stops the previous server first, so re-running a notebook cell never
+fails with "address in use" and never leaks a thread or a port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from typing import ClassVar
+
+import uvicorn
+
+from ..core import Handler
+from ._asgi import ASGIAdapter
+
+__all__ = ["LoopbackServer", "NotLoopbackError"]
+
+
+class NotLoopbackError(ValueError):
+    """Raised when asked to bind an address other hosts could reach."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LoopbackServer:
+    """Serve ``handler`` over HTTP/1.1 on ``host:port`` (127.0.0.1, ephemeral port).
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    _running: ClassVar[dict[str, "LoopbackServer"]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        name: str = "origin",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allow_non_loopback: bool = False,
+        http: str = "httptools",
+    ) -> None:
+        if not _is_loopback(host) and not allow_non_loopback:
+            raise NotLoopbackError(
+                f"Refusing to bind {host!r}: the simulator serves this machine only. "
+                "Pass allow_non_loopback=True if you really mean to expose it."
+            )
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0-65535 (0 picks a free one), not {port}")
+        self.handler = handler
+        self.name = name
+        self.host = host
+        self.port = port
+        self._http = http
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        if self._socket is None:
+            raise RuntimeError(f"{self.name} server is not started; call start() first")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> "LoopbackServer":
+        """Start serving (a no-op if already running); returns ``self``."""
+        if self.running:
+            return self
+        with self._registry_lock:
+            previous = self._running.get(self.name)
+            if previous is not None and previous is not self:
+                previous.stop()
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self.port))
+            except OSError as exc:
+                sock.close()
+                raise OSError(
+                    f"cannot bind {self.host}:{self.port} for the {self.name} server: "
+                    f"{exc.strerror}. Use port 0 to pick a free port."
+                ) from exc
+            sock.listen(1024)
+            self._socket = sock
+            self.port = sock.getsockname()[1]
+            config = uvicorn.Config(
+                ASGIAdapter(self.handler),
+                lifespan="off",
+                http=self._http,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                date_header=False,  # the handler's Date comes from its injected clock
+                timeout_graceful_shutdown=1,
+            )
+            self._server = uvicorn.Server(config)
+            self._thread = threading.Thread(
+                target=self._server.run,
+                kwargs={"sockets": [sock]},
+                name=f"labkit-{self.name}",
+                daemon=True,
+            )
+            self._thread.start()
+            self._running[self.name] = self
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the {self.name} server did not start")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        server, thread, sock = self._server, self._thread, self._socket
+        if server is not None:
+            server.should_exit = True
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        if sock is not None:
+            sock.close()
+        self._server = self._thread = None
+        if self._running.get(self.name) is self:
+            del self._running[self.name]
+
+    def __enter__(self) -> "LoopbackServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self.running else "stopped"
+        return f"<LoopbackServer {self.name} {state}>"
+
+    @classmethod
+    def stop_all(cls) -> None:
+        for server in list(cls._running.values()):
+            server.stop()
+
+
+# A handler's Disconnect is deliberate; do not print a traceback for it.
+class _QuietDisconnects(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return type(exc).__name__ != "Disconnect"
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDisconnects())
+atexit.register(LoopbackServer.stop_all)

@@ -72,6 +72,9 @@ class Origin:
                     instance=request.path,
                 )
         response.headers.append(("x-request-id", request.id))
+        # Who generated this response (RFC 9110 section 10.2.4): the Inspector's
+        # attribution reads it beside Via.
+        response.headers.append(("server", self.server_name))
         # An origin server with a clock MUST send Date (RFC 9110 section 6.6.1).
         response.headers.append(("date", http_date(self.clock.time())))
         return response

@@ -1,0 +1,172 @@
+"""/status/{code}: every final code, every bad input (in-process)."""
+
+import json
+from http import HTTPStatus
+
+import httpx
+import pytest
+
+from labkit import Simulator, VirtualClock
+from labkit.core import REDACTED
+
+FINAL_CODES = range(200, 600)
+NO_BODY = {204, 304}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with Simulator(clock=VirtualClock()).client() as c:
+        yield c
+
+
+@pytest.mark.parametrize("code", FINAL_CODES)
+def test_every_final_code(client, code):
+    r = client.get(f"/status/{code}")
+    assert r.status_code == code
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""  # unregistered: no phrase on the wire either
+    assert r.reason_phrase == phrase
+    assert r.headers["x-request-id"]
+    if code in NO_BODY:
+        assert r.content == b""
+        assert "content-type" not in r.headers
+        return
+    assert r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content)
+    doc = r.json()
+    assert doc["status"] == code
+    assert doc["reason"] == phrase
+    assert doc["meaning"].endswith(".")
+    assert doc["request_id"] == r.headers["x-request-id"]
+    if code >= 400:
+        assert r.headers["cache-control"] == "no-store"
+    else:
+        assert "cache-control" not in r.headers
+
+
+def test_unregistered_code_explains_class_fallback(client):
+    doc = client.get("/status/299").json()
+    assert doc["reason"] == ""
+    assert "200 OK" in doc["meaning"] and "RFC 9110 section 15" in doc["meaning"]
+
+
+def test_511_from_origin_carries_the_rfc_note(client):
+    doc = client.get("/status/511").json()
+    assert doc["reason"] == "Network Authentication Required"
+    assert "RFC 6585 section 6" in doc["note"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+def test_any_method(client, method):
+    r = client.request(method, "/status/418?x=1&y=", content=b"payload")
+    assert r.status_code == 418
+    assert r.json()["request"] == {
+        "method": method,
+        "path": "/status/418",
+        "query": {"x": "1", "y": ""},
+        "headers": r.json()["request"]["headers"],
+    }
+
+
+def test_head_has_headers_but_no_body(client):
+    get = client.get("/status/503")
+    head = client.head("/status/503")
+    assert head.status_code == 503 and head.content == b""
+    # Same representation metadata as GET (RFC 9110 section 9.3.2); ids differ.
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert abs(int(head.headers["content-length"]) - len(get.content)) <= 2  # "HEAD" vs "GET"
+
+
+def test_credentials_are_redacted(client):
+    r = client.get(
+        "/status/200",
+        headers={"Authorization": "Bearer s3cret", "Cookie": "session=abc", "Proxy-Authorization": "Basic eHg="},
+    )
+    headers = r.json()["request"]["headers"]
+    assert headers["authorization"] == f"Bearer {REDACTED}"
+    assert headers["proxy-authorization"] == f"Basic {REDACTED}"
+    assert headers["cookie"] == REDACTED
+    assert "s3cret" not in r.text and "abc" not in r.text
+
+
+def test_client_request_id_is_kept_and_bounded(client):
+    assert client.get("/status/200", headers={"X-Request-Id": "trace-42"}).headers["x-request-id"] == "trace-42"
+    long = client.get("/status/200", headers={"X-Request-Id": "x" * 200}).headers["x-request-id"]
+    assert len(long) == 16
+
+
+def test_date_comes_from_the_injected_clock():
+    clock = VirtualClock()
+    with Simulator(clock=clock).client() as c:
+        assert c.get("/status/200").headers["date"] == "Thu, 01 Jan 2026 00:00:00 GMT"
+        clock.advance(86400)
+        assert c.get("/status/200").headers["date"] == "Fri, 02 Jan 2026 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    "path, needle",
+    [
+        ("/status/abc", "three-digit integer"),
+        ("/status/99", "three-digit integer"),
+        ("/status/600", "outside the range"),
+        ("/status/999", "outside the range"),
+        ("/status/-50", "three-digit integer"),
+        ("/status/", "three-digit integer"),
+        ("/status/5111", "three-digit integer"),
+        ("/status/%C2%B9%C2%B9%C2%B9", "three-digit integer"),  # superscript digits
+        ("/status/100", "interim response"),
+        ("/status/101", "interim response"),
+        ("/status/103", "interim response"),
+    ],
+)
+def test_bad_codes_get_problem_json(client, path, needle):
+    r = client.get(path)
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    doc = r.json()
+    assert doc["status"] == 400 and doc["title"] == "Invalid status code"
+    assert needle in doc["detail"]
+    assert doc["rfc"].startswith("RFC 9110 section 15")
+
+
+def test_unknown_path_is_404_problem(client):
+    r = client.get("/no/such/thing")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "/status" in r.json()["detail"]
+
+
+def test_index_lists_routes(client):
+    doc = client.get("/").json()
+    assert "/status" in doc["routes"]
+
+
+def test_oversized_headers_get_431(client):
+    r = client.get("/status/200", headers={"X-Big": "a" * 20_000})
+    assert r.status_code == 431
+    assert "RFC 6585 section 5" in r.json()["detail"]
+
+
+def test_oversized_body_gets_413(client):
+    r = client.post("/status/200", content=b"x" * (1024 * 1024 + 1))
+    assert r.status_code == 413
+
+
+@pytest.mark.anyio
+async def test_async_client():
+    sim = Simulator(clock=VirtualClock())
+    async with sim.async_client() as c:
+        r = await c.get("/status/511")
+    assert r.status_code == 511 and r.json()["status"] == 511
+
+
+def test_transport_error_maps_disconnect():
+    from labkit import Disconnect, InProcessTransport
+
+    def drop(request):
+        raise Disconnect
+
+    with httpx.Client(transport=InProcessTransport(drop)) as c, pytest.raises(httpx.RemoteProtocolError):
+        c.get("http://x.test/")

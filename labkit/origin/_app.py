@@ -20,6 +20,7 @@ from ..core import (
     http_date,
     problem,
 )
+from ._auth import BasicAuthRoute, BearerRoute
 from ._status import StatusRoute
 
 __all__ = ["Origin"]
@@ -42,6 +43,8 @@ class Origin:
         self.clock: Clock = clock or RealClock()
         self._routes: dict[str, tuple[Handler, str]] = {}
         self.mount("status", StatusRoute(), "/status/{code}: any final status 200-599, any method")
+        self.mount("basic-auth", BasicAuthRoute(), "/basic-auth/{user}/{password}: HTTP Basic, 401 with a challenge")
+        self.mount("bearer", BearerRoute(clock=self.clock), "/bearer (+ POST /bearer/token, /bearer/refresh): RFC 6750 tokens")
 
     def mount(self, segment: str, route: Handler, summary: str) -> None:
         """Serve ``/{segment}`` and everything below it with ``route``."""

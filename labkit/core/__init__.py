@@ -3,7 +3,7 @@
 from ._clock import Clock, RealClock, VirtualClock
 from ._framing import frame
 from ._httpdate import http_date
-from ._models import Disconnect, Handler, Request, Response
+from ._models import Disconnect, Handler, Request, Response, Stall
 from ._problem import PROBLEM_JSON, problem
 from ._redact import REDACTED, SENSITIVE_HEADERS, redact_headers
 from ._status import InvalidStatus, StatusInfo, parse_status, status_info
@@ -19,6 +19,7 @@ __all__ = [
     "Request",
     "Response",
     "SENSITIVE_HEADERS",
+    "Stall",
     "StatusInfo",
     "VirtualClock",
     "frame",

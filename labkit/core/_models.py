@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl
 
-__all__ = ["Disconnect", "Handler", "Request", "Response"]
+__all__ = ["Disconnect", "Handler", "Request", "Response", "Stall"]
 
 @dataclass(slots=True)
 class Request:
@@ -87,6 +87,19 @@ class Disconnect(Exception):
     The edges turn it into what a real client sees: ``httpx.RemoteProtocolError``
     in-process, a connection closed mid-response over a socket.
     """
+
+
+class Stall(Exception):
+    """Raised by a handler to answer nothing at all, so the client's read timeout fires.
+
+    In-process the client sees ``httpx.ReadTimeout`` at once (nothing really waits).
+    Over a socket the server holds the connection silently until the client gives
+    up, but never longer than ``seconds`` (bounded, so a stall cannot hang a server).
+    """
+
+    def __init__(self, seconds: float = 1.0) -> None:
+        super().__init__(f"stalled for up to {seconds} s")
+        self.seconds = max(0.0, min(float(seconds), 5.0))
 
 
 Handler = Callable[[Request], Response]

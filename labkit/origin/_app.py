@@ -21,7 +21,12 @@ from ..core import (
     problem,
 )
 from ._auth import BasicAuthRoute, BearerRoute
+from ._flaky import FlakyRoute
+from ._orders import OrdersRoute
+from ._outage import OutageRoute
+from ._ratelimit import RateLimitRoute
 from ._status import StatusRoute
+from ._unavailable import UnavailableRoute
 
 __all__ = ["Origin"]
 
@@ -45,6 +50,11 @@ class Origin:
         self.mount("status", StatusRoute(), "/status/{code}: any final status 200-599, any method")
         self.mount("basic-auth", BasicAuthRoute(), "/basic-auth/{user}/{password}: HTTP Basic, 401 with a challenge")
         self.mount("bearer", BearerRoute(clock=self.clock), "/bearer (+ POST /bearer/token, /bearer/refresh): RFC 6750 tokens")
+        self.mount("flaky", FlakyRoute(), "/flaky?fail=N&mode=status|disconnect|timeout: fails N times per key, then 200")
+        self.mount("unavailable", UnavailableRoute(self.clock), "/unavailable?retry_after=S&form=seconds|date: 503 + Retry-After until then")
+        self.mount("ratelimit", RateLimitRoute(self.clock), "/ratelimit?rate=R&burst=B: token bucket per key, 429 + Retry-After")
+        self.mount("outage", OutageRoute(self.clock), "/outage?duration=S&capacity=C: 503 for S s, then C requests/s (+ /outage/stats)")
+        self.mount("orders", OrdersRoute(), "POST/GET/DELETE /orders?lose=N: lost replies; Idempotency-Key makes retries safe")
 
     def mount(self, segment: str, route: Handler, summary: str) -> None:
         """Serve ``/{segment}`` and everything below it with ``route``."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..core import Disconnect, Handler, Request, frame
+import asyncio
+
+from ..core import Disconnect, Handler, Request, Stall, frame
 from ..origin import MAX_BODY_BYTES
 
 __all__ = ["ASGIAdapter"]
@@ -40,6 +42,17 @@ class ASGIAdapter:
         )
         try:
             response = frame(self.handler(request), request.method)
+        except Stall as stall:
+            # Say nothing until the client's read timeout makes it hang up, but
+            # never longer than stall.seconds; then drop the connection.
+            try:
+                await asyncio.wait_for(receive(), stall.seconds)
+                return  # the client gave up: the only message left is http.disconnect
+            except asyncio.TimeoutError:
+                pass
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", b"1")]})
+            raise Disconnect() from None
         except Disconnect:
             # Promise a body, send none, and end: the client sees the
             # connection drop mid-response, as with a crashed upstream.

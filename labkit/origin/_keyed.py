@@ -1,0 +1,51 @@
+"""Shared plumbing of the retry endpoints: per-client keys and checked query parameters.
+
+Every retry endpoint keeps its state (failure counts, token buckets, orders)
+per *client key*, so two learners, or two tests, never share a counter.
+"""
+
+from __future__ import annotations
+
+from ..core import Request, Response, problem
+
+__all__ = ["BadParam", "choice", "client_key", "number"]
+
+MAX_KEY = 64
+
+
+class BadParam(ValueError):
+    """A query parameter the endpoint cannot use; becomes a 400 problem."""
+
+    def response(self, request: Request) -> Response:
+        return problem(400, str(self), title="Invalid parameter", instance=request.path)
+
+
+def client_key(request: Request) -> str:
+    """``?key=``, else the ``X-Client-Key`` header, else the client's address."""
+    key = request.query_params.get("key") or request.header("x-client-key") or request.client_host
+    if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
+        raise BadParam(f"key must be 1-{MAX_KEY} printable ASCII characters")
+    return key
+
+
+def number(request: Request, name: str, default: float, *, lo: float, hi: float,
+           kind: type = int) -> float:
+    """Query parameter ``name`` as ``kind`` within [lo, hi], or ``default`` when absent."""
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise BadParam(f"{name}={text!r} is not a{'n integer' if kind is int else ' number'}") from None
+    if not lo <= value <= hi:  # also rejects nan
+        raise BadParam(f"{name}={text!r} is out of range: use {lo}..{hi}")
+    return value
+
+
+def choice(request: Request, name: str, options: tuple[str, ...]) -> str:
+    """Query parameter ``name``, one of ``options`` (the first is the default)."""
+    value = request.query_params.get(name) or options[0]
+    if value not in options:
+        raise BadParam(f"{name}={value!r}: use one of {', '.join(options)}")
+    return value

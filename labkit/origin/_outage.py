@@ -1,0 +1,119 @@
+"""``/outage``: a server that is down for a while, then recovers with finite capacity.
+
+:class:`OutageModel` is the one server model of the thundering-herd lab: the
+``/outage`` route wraps it for real HTTP clients, and
+:func:`labkit.retry.simulate_herd` calls it directly for 10,000 simulated
+clients (an httpx round trip costs ~100 us, the model well under 1 us), so
+the two agree by construction and a test checks that they do.
+
+Query: ``duration`` (seconds of outage, default 10), ``capacity`` (requests
+served per second after recovery, default 100), ``key``. A key's outage starts
+at its first request, or again at ``PUT /outage?key=K``; ``GET
+/outage/stats?key=K`` shows the load the server saw per second;
+``DELETE /outage?key=K`` forgets K.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+from ..core import Clock, Request, Response, problem
+from ._keyed import BadParam, client_key, number
+
+__all__ = ["OutageModel", "OutageRoute"]
+
+
+class OutageModel:
+    """503 during ``[start, start + duration)``; afterwards at most ``capacity``
+    requests are served in each whole second counted from ``start``, the rest shed (503).
+
+    Not locked: the simulation is single-threaded, and the route locks around it.
+    """
+
+    __slots__ = ("start", "duration", "capacity", "load", "served", "_end")
+
+    def __init__(self, *, duration: float = 10.0, capacity: int = 100, start: float = 0.0) -> None:
+        if duration < 0 or capacity < 1:
+            raise ValueError("duration must be >= 0 and capacity >= 1")
+        self.start = float(start)
+        self.duration = float(duration)
+        self.capacity = int(capacity)
+        self._end = self.start + self.duration
+        self.load: dict[int, int] = {}    # second since start -> requests that arrived
+        self.served: dict[int, int] = {}  # second since start -> requests answered 200
+
+    def admit(self, now: float) -> bool:
+        """Record one request arriving at ``now``; True if it is served."""
+        second = math.floor(now - self.start)
+        load = self.load
+        load[second] = load.get(second, 0) + 1
+        if now < self._end and now >= self.start:
+            return False
+        served = self.served.get(second, 0)
+        if served >= self.capacity:
+            return False  # shed: over capacity this second
+        self.served[second] = served + 1
+        return True
+
+    def reason(self, now: float) -> str:
+        if self.start <= now < self._end:
+            return f"Outage: recovering in {self._end - now:.3f} s."
+        return f"Overloaded: this server serves {self.capacity} requests per second; load shed."
+
+    def stats(self) -> dict[str, object]:
+        seconds = sorted(self.load)
+        return {
+            "duration": self.duration,
+            "capacity": self.capacity,
+            "calls": sum(self.load.values()),
+            "peak_rps": max(self.load.values(), default=0),
+            "load": {str(s): self.load[s] for s in seconds},
+            "served": {str(s): self.served.get(s, 0) for s in seconds},
+        }
+
+
+class OutageRoute:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._models: dict[str, OutageModel] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            key = client_key(request)
+            duration = number(request, "duration", 10.0, lo=0, hi=86400, kind=float)
+            capacity = int(number(request, "capacity", 100, lo=1, hi=10_000_000))
+        except BadParam as exc:
+            return exc.response(request)
+        now = self.clock.time()
+        if request.method == "DELETE":
+            with self._lock:
+                self._models.pop(key, None)
+            return Response(204)
+        if request.path.rstrip("/") == "/outage/stats":
+            with self._lock:
+                model = self._models.get(key)
+                doc = model.stats() if model else None
+            if doc is None:
+                return problem(404, f"No outage for key {key!r} yet.", instance=request.path)
+            return _json(200, doc)
+        with self._lock:
+            model = self._models.get(key)
+            if request.method == "PUT" or model is None:
+                model = self._models[key] = OutageModel(
+                    duration=duration, capacity=capacity, start=now)
+                if request.method == "PUT":
+                    return _json(201, {"key": key, "duration": duration, "capacity": capacity})
+            ok = model.admit(now)
+            reason = "" if ok else model.reason(now)
+        if ok:
+            return _json(200, {"ok": True, "key": key})
+        # No Retry-After on purpose: the clients' backoff schedules decide.
+        return problem(503, reason, instance=request.path, key=key)
+
+
+def _json(status: int, doc: object) -> Response:
+    return Response(status, [("content-type", "application/json"), ("cache-control", "no-store")],
+                    json.dumps(doc).encode() + b"\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from .core import Clock, RealClock
+from .gateway import Gateway
 from .origin import Origin
 from .transport import InProcessTransport, LoopbackServer
 
@@ -25,39 +26,67 @@ class Simulator:
         self.clock: Clock = clock or RealClock()
         self.name = name
         self.origin = Origin(clock=self.clock)
+        # The network in front of the origin: data flows client -> gateway -> origin.
+        self.gateway = Gateway(upstream=self.origin, clock=self.clock)
         self._servers: dict[str, LoopbackServer] = {}
 
     # -- in-process ------------------------------------------------------
-    def client(self, *, device: str = "127.0.0.1", **kwargs) -> httpx.Client:
+    def client(self, *, device: str = "127.0.0.1", gateway: bool = False, **kwargs) -> httpx.Client:
         """A sync httpx client wired to the origin with no socket.
 
         ``device`` is the client's address as the network sees it.
+        ``gateway=True`` puts the captive-portal gateway in the path, as an
+        intercepting proxy would be: every host name then reaches the origin
+        only once ``device`` has signed in.
         """
         kwargs.setdefault("base_url", ORIGIN_URL)
-        return httpx.Client(transport=self._transport(device), **kwargs)
+        return httpx.Client(transport=self._transport(device, gateway), **kwargs)
 
-    def async_client(self, *, device: str = "127.0.0.1", **kwargs) -> httpx.AsyncClient:
+    def async_client(
+        self, *, device: str = "127.0.0.1", gateway: bool = False, **kwargs
+    ) -> httpx.AsyncClient:
         """The async form of :meth:`client`."""
         kwargs.setdefault("base_url", ORIGIN_URL)
-        return httpx.AsyncClient(transport=self._transport(device), **kwargs)
+        return httpx.AsyncClient(transport=self._transport(device, gateway), **kwargs)
 
-    def _transport(self, device: str) -> InProcessTransport:
-        return InProcessTransport(self.origin, client=(device, 50000))
+    def _transport(self, device: str, gateway: bool = False) -> InProcessTransport:
+        handler = self.gateway if gateway else self.origin
+        return InProcessTransport(handler, client=(device, 50000))
 
     # -- loopback --------------------------------------------------------
-    def serve(self, *, port: int = 0, host: str = "127.0.0.1") -> "Simulator":
-        """Start the loopback server(s); idempotent. Returns ``self``."""
+    def serve(self, *, port: int = 0, host: str = "127.0.0.1", gateway_port: int = 0) -> "Simulator":
+        """Start the origin and the gateway on loopback; idempotent. Returns ``self``.
+
+        The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
+        ``--proxy-server``). It is served with h11 because httptools rejects
+        CONNECT's authority-form target before the handler could answer it.
+        """
         server = self._servers.get("origin")
         if server is None or not server.running:
             server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port)
             self._servers["origin"] = server
         server.start()
+        proxy = self._servers.get("gateway")
+        if proxy is None or not proxy.running:
+            proxy = LoopbackServer(
+                self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port, http="h11"
+            )
+            self._servers["gateway"] = proxy
+        proxy.start()
         return self
 
     @property
     def origin_url(self) -> str:
         """The origin's loopback URL (after :meth:`serve`)."""
         server = self._servers.get("origin")
+        if server is None or not server.running:
+            raise RuntimeError("the simulator is not serving; call serve() first")
+        return server.url
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway's loopback URL, for use as an HTTP proxy (after :meth:`serve`)."""
+        server = self._servers.get("gateway")
         if server is None or not server.running:
             raise RuntimeError("the simulator is not serving; call serve() first")
         return server.url

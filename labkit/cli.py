@@ -16,6 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
     sim = Simulator().serve(port=args.port, host=args.host)
     # Scripts wait for these lines; keep their form ("name: URL").
     print(f"origin: {sim.origin_url}", flush=True)
+    print(f"gateway: {sim.gateway_url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

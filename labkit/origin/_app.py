@@ -20,6 +20,7 @@ from ..core import (
     http_date,
     problem,
 )
+from ..gateway._probes import ProbeRoute
 from ._auth import BasicAuthRoute, BearerRoute
 from ._flaky import FlakyRoute
 from ._orders import OrdersRoute
@@ -55,6 +56,8 @@ class Origin:
         self.mount("ratelimit", RateLimitRoute(self.clock), "/ratelimit?rate=R&burst=B: token bucket per key, 429 + Retry-After")
         self.mount("outage", OutageRoute(self.clock), "/outage?duration=S&capacity=C: 503 for S s, then C requests/s (+ /outage/stats)")
         self.mount("orders", OrdersRoute(), "POST/GET/DELETE /orders?lose=N: lost replies; Idempotency-Key makes retries safe")
+        self.mount("generate_204", ProbeRoute(), "/generate_204: an Android-style connectivity probe (204 when online)")
+        self.mount("hotspot-detect.html", ProbeRoute(), "/hotspot-detect.html: an Apple-style probe (\"Success\" when online)")
 
     def mount(self, segment: str, route: Handler, summary: str) -> None:
         """Serve ``/{segment}`` and everything below it with ``route``."""

@@ -31,14 +31,18 @@ class ASGIAdapter:
             if len(body) <= MAX_BODY_BYTES:  # keep one byte over: the core answers 413
                 body += message.get("body", b"")
             more = message.get("more_body", False)
+        path, scheme, authority = scope["path"], scope.get("scheme", "http"), None
+        if path[:1] != "/":
+            scheme, authority, path = _proxy_target(scope["method"], path, scheme)
         request = Request(
             scope["method"],
-            scope["path"],
+            path,
             scope["query_string"].decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body,
             scope.get("client"),
-            scope.get("scheme", "http"),
+            scheme,
+            authority,
         )
         try:
             response = frame(self.handler(request), request.method)
@@ -65,3 +69,19 @@ class ASGIAdapter:
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
         })
         await send({"type": "http.response.body", "body": response.body})
+
+
+def _proxy_target(method: str, target: str, scheme: str) -> tuple[str, str | None, str]:
+    """Split a request-target only a proxy receives (h11 passes it through as the path).
+
+    CONNECT uses authority-form ``host:port`` (RFC 9112 section 3.2.3); requests
+    to a proxy use absolute-form ``http://host/path`` (section 3.2.2), whose
+    authority then wins over ``Host``. Returns ``(scheme, authority, path)``.
+    """
+    if method == "CONNECT":
+        return "https", target, target
+    given, sep, rest = target.partition("://")
+    if not sep:
+        return scheme, None, target
+    authority, slash, path = rest.partition("/")
+    return given.lower(), authority, "/" + path

@@ -68,4 +68,4 @@ class StatusRoute:
         if code >= 400:
             # Errors must not outlive the exchange in a cache (RFC 9111 section 5.2.2.5).
             out.append(("cache-control", "no-store"))
-        return Response(code, out, json.dumps(doc, indent=1).encode() + b"\n")
+        return Response(code, out, json.dumps(doc).encode() + b"\n")

@@ -12,6 +12,7 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 
 from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import MODES, PORTAL_HOST, Gateway
+from ._login import LoginResult, submit_login, submit_logout
 from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
 from ._probes import (
     ANDROID_PROBE_URL,
@@ -22,6 +23,7 @@ from ._probes import (
     apple_verdict,
     run_probes,
 )
+from ._survey import Sighting, survey
 
 __all__ = [
     "ANDROID_PROBE_URL",
@@ -31,14 +33,19 @@ __all__ = [
     "DeviceState",
     "Gateway",
     "InvalidCredentials",
+    "LoginResult",
     "MODES",
     "PORTAL_HOST",
     "Portal",
     "ProbeResult",
     "ProbeRoute",
     "Session",
+    "Sighting",
     "android_verdict",
     "apple_verdict",
     "captive_document",
     "run_probes",
+    "submit_login",
+    "submit_logout",
+    "survey",
 ]

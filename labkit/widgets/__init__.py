@@ -3,4 +3,7 @@
 ipywidgets is imported here only, so ``import labkit`` stays fast.
 """
 
-__all__: list[str] = []
+from ._portal import PortalModes, SignInForm
+from ._status import StatusExplorer
+
+__all__ = ["PortalModes", "SignInForm", "StatusExplorer"]

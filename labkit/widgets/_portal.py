@@ -1,0 +1,79 @@
+"""Portal widgets: sign in through the form, and switch the gateway's mode.
+
+They hold no logic: :func:`labkit.gateway.submit_login` signs in and
+:func:`labkit.gateway.survey` says what each client sees; these only display.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from ..gateway import MODES, submit_login, submit_logout, survey
+
+__all__ = ["PortalModes", "SignInForm"]
+
+
+class SignInForm(w.VBox):
+    """The portal's login form as a widget, submitted over HTTP by ``client``.
+
+    ``client`` is an httpx client that goes through the gateway, e.g.
+    ``sim.client(device="127.0.0.2", gateway=True)``.
+    """
+
+    def __init__(self, client, *, user: str = "guest") -> None:
+        self.client = client
+        self.user = w.Text(value=user, description="user")
+        self.password = w.Password(description="password")
+        self.sign_in = w.Button(description="Sign in", button_style="primary")
+        self.sign_out = w.Button(description="Sign out")
+        self.out = w.Output(layout={"border": "1px solid #ccc", "min_height": "2em"})
+        self.sign_in.on_click(lambda _: self.submit())
+        self.sign_out.on_click(lambda _: self.leave())
+        super().__init__([self.user, self.password, w.HBox([self.sign_in, self.sign_out]), self.out])
+
+    def submit(self):
+        """Post the form now; returns the :class:`~labkit.gateway.LoginResult` it shows."""
+        result = submit_login(self.client, self.user.value, self.password.value)
+        self._show(f"{result.status}: {result.message}")
+        return result
+
+    def leave(self):
+        result = submit_logout(self.client)
+        self._show(f"{result.status}: {result.message}")
+        return result
+
+    def _show(self, text: str) -> None:
+        self.out.outputs = ()  # clear_output() needs a front end; this works headless too
+        self.out.append_stdout(text + "\n")
+
+    def __repr__(self) -> str:  # stable text/plain for nbval
+        return "SignInForm()"
+
+
+class PortalModes(w.VBox):
+    """A mode dropdown; each choice shows what a browser, an API client, the
+    phone probes and a shared cache see through the gateway."""
+
+    def __init__(self, gateway, *, url: str = "http://news.test/status/200") -> None:
+        self.gateway = gateway
+        self.url = url
+        self.mode = w.Dropdown(options=list(MODES), value=gateway.mode, description="mode")
+        self.out = w.Output(layout={"border": "1px solid #ccc"})
+        self.mode.observe(lambda change: self.show(change["new"]), names="value")
+        super().__init__([self.mode, self.out])
+        self.show(gateway.mode)
+
+    def show(self, mode: str):
+        """Switch the gateway to ``mode`` and display the survey; returns its rows."""
+        import pandas as pd
+
+        self.gateway.mode = mode
+        rows = survey(self.gateway, url=self.url)
+        table = pd.DataFrame([{"client": r.client, "status": r.status, "sees": r.sees} for r in rows])
+        self.out.outputs = ()  # clear_output() needs a front end; this works headless too
+        self.out.append_stdout(f"mode {mode}: {MODES[mode]}\n")
+        self.out.append_display_data(table.style.hide(axis="index"))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"PortalModes(mode={self.mode.value!r})"

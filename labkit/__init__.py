@@ -1,5 +1,7 @@
 """labkit: reproduce HTTP 511 on your own machine, inspect it, and test retries against it."""
 
+from ._envcheck import check_environment
+from ._show import format_exchange, show
 from ._simulator import Simulator
 from .core import (
     Clock,
@@ -29,5 +31,8 @@ __all__ = [
     "Response",
     "Simulator",
     "VirtualClock",
+    "check_environment",
+    "format_exchange",
+    "show",
     "status_info",
 ]

@@ -13,14 +13,29 @@ from .core import (
     VirtualClock,
     status_info,
 )
+from .inspect import (
+    Attribution,
+    Capture,
+    Exchange,
+    Finding,
+    attribute,
+    inspect,
+    to_curl,
+    to_har,
+    with_cache,
+)
 from .origin import Origin
 from .transport import InProcessTransport, LoopbackServer, NotLoopbackError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attribution",
+    "Capture",
     "Clock",
     "Disconnect",
+    "Exchange",
+    "Finding",
     "InProcessTransport",
     "InvalidStatus",
     "LoopbackServer",
@@ -31,8 +46,13 @@ __all__ = [
     "Response",
     "Simulator",
     "VirtualClock",
+    "attribute",
     "check_environment",
     "format_exchange",
+    "inspect",
     "show",
     "status_info",
+    "to_curl",
+    "to_har",
+    "with_cache",
 ]

@@ -1,0 +1,35 @@
+"""The Inspector: capture httpx exchanges, lint them, attribute them, export them.
+
+``Capture`` records; ``inspect`` returns findings (httplint's header and
+caching checks plus labkit's status-semantics rules); ``attribute`` says who
+answered; ``to_har``/``to_curl``/``to_json`` export with credentials redacted.
+"""
+
+from ._attribution import Attribution, attribute
+from ._cache import with_cache
+from ._capture import Capture
+from ._exchange import Exchange
+from ._export import from_json, to_curl, to_har, to_json
+from ._findings import LEVELS, Finding
+from ._lint import inspect, inspect_all
+from ._redaction import redact_exchange
+from ._rules import RULES, Rule
+
+__all__ = [
+    "Attribution",
+    "Capture",
+    "Exchange",
+    "Finding",
+    "LEVELS",
+    "RULES",
+    "Rule",
+    "attribute",
+    "from_json",
+    "inspect",
+    "inspect_all",
+    "redact_exchange",
+    "to_curl",
+    "to_har",
+    "to_json",
+    "with_cache",
+]

@@ -1,0 +1,123 @@
+"""``inspect(exchange)``: httplint's header and caching checks, then labkit's status rules."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ._attribution import attribute
+from ._capture import Capture
+from ._exchange import Exchange
+from ._findings import Finding
+from ._redaction import redact_exchange
+from ._rules import RULES, Context
+
+__all__ = ["inspect", "inspect_all"]
+
+# httplint levels -> ours.
+_LEVEL = {"bad": "error", "warning": "warning", "info": "info", "good": "good"}
+
+# Deliberate departures from httplint's levels, each with its reason.
+_LEVEL_OVERRIDES = {
+    # RFC 9110 section 6.6.1: a server without a reliable clock MUST NOT send
+    # Date, and intercepting gateways often lack one; RFC 6585's own 511
+    # example has none. Worth knowing, not a defect.
+    "DATE_CLOCKLESS": "info",
+}
+
+_RFC_LINK = re.compile(r"rfc(\d{4})(?:\.html)?#section-([\d.]+)", re.I)
+_RFC_TEXT = re.compile(r"RFC\s?(\d{4}),?\s+Section\s+([\d.]*\d)", re.I)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _coerce(item) -> Exchange:
+    if isinstance(item, Exchange):
+        return item
+    if hasattr(item, "status_code") or hasattr(item, "status"):
+        return Exchange.from_response(item)
+    raise TypeError(f"inspect() takes an Exchange, httpx.Response or labkit Response, not {type(item).__name__}")
+
+
+def _rfc_of(note, text: str) -> str:
+    match = _RFC_LINK.search(text) or _RFC_TEXT.search(text)
+    if match:
+        return f"RFC {match.group(1)} section {match.group(2)}"
+    return "RFC 9111" if note.category.name == "CACHING" else "RFC 9110"
+
+
+def _plain(markup: str) -> str:
+    text = _TAGS.sub("", str(markup))
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
+    import httplint  # imported on first use: it pulls in markdown
+
+    req = httplint.HttpRequestLinter()
+    req.process_request_topline(ex.method.encode("ascii", "replace"),
+                                ex.url.encode("utf-8"), ex.http_version.encode("ascii", "replace"))
+    req.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.request_headers])
+    req.feed_content(ex.request_body)
+    req.finish_content(True)
+    res = httplint.HttpResponseLinter(_related=req)
+    res.is_head_response = ex.method == "HEAD"
+    res.process_response_topline(ex.http_version.encode("ascii", "replace"),
+                                 str(ex.status).encode(), ex.reason.encode("latin-1", "replace"))
+    res.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.response_headers])
+    res.feed_content(ex.response_body)
+    res.finish_content(True)
+    out = []
+    for note in res.notes:
+        name = type(note).__name__
+        detail = _plain(note.detail)
+        level = _LEVEL_OVERRIDES.get(name, _LEVEL[note.level.value])
+        finding = Finding(
+            id=f"httplint:{name}",
+            level=level,
+            summary=str(note.summary),
+            explanation=detail,
+            rfc=_rfc_of(note, str(note.detail) + str(note._text)),
+            source="httplint",
+            subject=note.subject,
+        )
+        out.append((finding, name, note.subject))
+    return out
+
+
+def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> list[Finding]:
+    """Findings about one exchange, most serious first.
+
+    ``exchange`` is an :class:`Exchange` (from a :class:`Capture`), an
+    ``httpx.Response`` or a ``labkit.core.Response``. httplint (the library
+    behind REDbot) checks header syntax and caching; labkit's rules
+    (``labkit.inspect._rules.RULES``) check status semantics: 511 vs 401 vs 407,
+    Retry-After, Content-Type, cacheable errors, cache poisoning. A labkit rule
+    that covers an httplint note replaces it. Credentials are redacted before
+    anything is looked at, so no finding can quote one.
+    """
+    ex = redact_exchange(_coerce(exchange))
+    if ex.status == 0:
+        return [Finding("no-response", "error", "The exchange got no response.",
+                        f"The request failed before a response arrived: {ex.error}.",
+                        "RFC 9112 section 9.6", subject="connection")]
+    ctx = Context(ex, attribute(ex))
+    ours: list[Finding] = []
+    superseded: set[tuple[str, str]] = set()
+    for rule in RULES:
+        details = rule.check(ctx)
+        if details is not None:
+            ours.append(rule.finding(details))
+            superseded.update(rule.supersedes)
+    theirs = []
+    if httplint:
+        theirs = [f for f, name, subject in _httplint(ex) if (name, subject) not in superseded]
+    findings = ours + theirs
+    if not include_good:
+        findings = [f for f in findings if f.level != "good"]
+    return sorted(findings, key=lambda f: f.rank)  # stable: labkit's first within a level
+
+
+def inspect_all(items, **kwargs) -> dict[int, list[Finding]]:
+    """``inspect`` over a Capture (or any exchanges): exchange id -> findings."""
+    exchanges = items.exchanges if isinstance(items, Capture) else [_coerce(i) for i in items]
+    return {ex.id: inspect(ex, **kwargs) for ex in exchanges}

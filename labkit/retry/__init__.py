@@ -1,0 +1,34 @@
+"""Retry and backoff: schedules, the retry decision, a runner on an injected clock,
+the same policy in tenacity, and the thundering-herd simulation."""
+
+from ._herd import HerdResult, compare_schedules, simulate_herd
+from ._policy import (
+    IDEMPOTENT_METHODS,
+    RETRY_STATUSES,
+    Decision,
+    RetryPolicy,
+    parse_retry_after,
+)
+from ._runner import Attempt, RetryResult, arun, run
+from ._schedules import SCHEDULES, Backoff
+from ._tenacity import arun_tenacity, run_tenacity, tenacity_waits
+
+__all__ = [
+    "Attempt",
+    "Backoff",
+    "Decision",
+    "HerdResult",
+    "IDEMPOTENT_METHODS",
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "RetryResult",
+    "SCHEDULES",
+    "arun",
+    "arun_tenacity",
+    "compare_schedules",
+    "parse_retry_after",
+    "run",
+    "run_tenacity",
+    "simulate_herd",
+    "tenacity_waits",
+]

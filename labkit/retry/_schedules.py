@@ -1,0 +1,91 @@
+"""Backoff schedules: how long to wait before retry number ``n`` (0 for the first retry).
+
+The formulas are those of the AWS Architecture Blog article "Exponential
+Backoff And Jitter" (Marc Brooker, 2015), with ``t = min(cap, base * 2**n)``:
+
+=============  ==============================================
+constant       ``base`` (no backoff; ``"none"`` is an alias)
+exponential    ``t``
+full           ``uniform(0, t)``
+equal          ``t/2 + uniform(0, t/2)``
+decorrelated   ``min(cap, uniform(base, 3 * previous))``, ``previous`` starting at ``base``
+=============  ==============================================
+
+Randomness always comes from a ``random.Random`` you pass (or a seed), so every
+experiment is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+__all__ = ["SCHEDULES", "Backoff"]
+
+SCHEDULES = ("constant", "exponential", "full", "equal", "decorrelated")
+_ALIASES = {"none": "constant", "fixed": "constant"}
+# 2**62 * base is already far beyond any cap; stops float overflow for huge n.
+_MAX_EXPONENT = 62
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backoff:
+    """A backoff schedule: ``kind`` (see the module table), ``base`` and ``cap`` in
+    seconds, and ``attempts``, the most requests one call may make (first + retries).
+    """
+
+    kind: str = "full"
+    base: float = 0.5
+    cap: float = 30.0
+    attempts: int = 5
+
+    def __post_init__(self) -> None:
+        kind = _ALIASES.get(self.kind, self.kind)
+        if kind not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.kind!r}: use one of {', '.join(SCHEDULES)} (or 'none')")
+        object.__setattr__(self, "kind", kind)
+        if not self.base > 0:
+            raise ValueError(f"base must be > 0 seconds, not {self.base!r}")
+        if not self.cap >= self.base:
+            raise ValueError(f"cap ({self.cap!r}) must be >= base ({self.base!r})")
+        if int(self.attempts) != self.attempts or self.attempts < 1:
+            raise ValueError(f"attempts must be a whole number >= 1, not {self.attempts!r}")
+
+    def delay(self, retry: int, rng: random.Random, previous: float | None = None) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based).
+
+        ``previous`` is the last delay (only ``decorrelated`` uses it).
+        """
+        if retry < 0:
+            raise ValueError("retry numbers start at 0")
+        kind, base, cap = self.kind, self.base, self.cap
+        if kind == "constant":
+            return base
+        if kind == "decorrelated":
+            prev = base if previous is None else previous
+            return min(cap, rng.uniform(base, max(base, prev * 3)))
+        t = min(cap, base * 2.0 ** min(retry, _MAX_EXPONENT))
+        if kind == "exponential":
+            return t
+        if kind == "full":
+            return rng.uniform(0, t)
+        return t / 2 + rng.uniform(0, t / 2)  # equal
+
+    def delays(self, *, seed: int | None = 0, retries: int | None = None) -> list[float]:
+        """The delays one client would wait: ``attempts - 1`` of them (or ``retries``)."""
+        rng = random.Random(seed)
+        out: list[float] = []
+        previous = None
+        for n in range(self.attempts - 1 if retries is None else retries):
+            previous = self.delay(n, rng, previous)
+            out.append(previous)
+        return out
+
+    def table(self, *, clients: int = 5, seed: int = 0, retries: int | None = None):
+        """A DataFrame of delays: one row per retry, one column per client (seeds seed..)."""
+        import pandas as pd
+
+        cols = {f"client {c}": self.delays(seed=seed + c, retries=retries) for c in range(clients)}
+        frame = pd.DataFrame(cols)
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="retry")
+        return frame

@@ -49,6 +49,17 @@ class Simulator:
         kwargs.setdefault("base_url", ORIGIN_URL)
         return httpx.AsyncClient(transport=self._transport(device, gateway), **kwargs)
 
+    def proxy_client(self, *, device: str = "127.0.0.1", **kwargs) -> httpx.Client:
+        """A real-socket httpx client using the loopback gateway as its HTTP proxy.
+
+        It connects from ``device`` (127.0.0.2, 127.0.0.3, ...: each loopback
+        address is a separate device to the portal). Starts the servers if needed.
+        """
+        from .gateway import proxy_transport
+
+        self.serve()
+        return httpx.Client(transport=proxy_transport(self.gateway_url, device=device), **kwargs)
+
     def _transport(self, device: str, gateway: bool = False) -> InProcessTransport:
         handler = self.gateway if gateway else self.origin
         return InProcessTransport(handler, client=(device, 50000))

@@ -126,7 +126,7 @@ class Gateway:
             location = f"{self.login_url}?next={quote(original, safe='')}"
             # 302 keeps GET/HEAD; 303 turns a POST into a GET of the login page
             # (RFC 9110 sections 15.4.3, 15.4.4).
-            status = 302 if request.method in ("GET", "HEAD") else 303
+            status = 302 if request.method in ("GET", "HEAD", "CONNECT") else 303
             return Response(
                 status,
                 [("location", location), ("content-type", "text/html; charset=utf-8")],

@@ -1,0 +1,127 @@
+"""The gateway as a real HTTP proxy on loopback: curl, httpx, CONNECT, the CLI."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from labkit import Simulator, VirtualClock
+
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+
+URL = "http://news.test/status/200"
+
+
+@pytest.fixture
+def sim():
+    s = Simulator(clock=VirtualClock(), name="test-gateway-loopback").serve()
+    yield s
+    s.stop()
+
+
+def curl(sim, *args, interface="127.0.0.2"):
+    cmd = ["curl", "-sS", "-i", "--max-time", "5", "--interface", interface, "-x", sim.gateway_url, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+
+
+def status_of(out: str) -> int:
+    return int(out.split(" ", 2)[1])
+
+
+def test_gateway_is_served_beside_the_origin(sim):
+    assert sim.gateway_url.startswith("http://127.0.0.1:")
+    assert sim.gateway_url != sim.origin_url
+    # The origin itself is not behind the gateway.
+    assert httpx.get(sim.origin_url + "/status/200").status_code == 200
+
+
+def test_curl_before_and_after_sign_in(sim):
+    before = curl(sim, URL)
+    assert before.returncode == 0, before.stderr
+    assert status_of(before.stdout) == 511
+    head = before.stdout.split("\r\n\r\n", 1)[0].lower()
+    assert "via: 1.1 labkit-gateway" in head and "cache-control: no-store" in head
+    assert 'href="http://portal.labkit.test/login"' in before.stdout
+
+    # Sign in through the form with curl, as a person's browser would post it.
+    login = curl(sim, "-d", "user=guest", "-d", "password=letmein", "http://portal.labkit.test/login")
+    assert status_of(login.stdout) == 200 and "You are online" in login.stdout
+
+    after = curl(sim, URL)
+    assert status_of(after.stdout) == 200
+    head = after.stdout.split("\r\n\r\n", 1)[0].lower()
+    assert "server: labkit-origin" in head and "via: 1.1 labkit-gateway" in head
+    # Another loopback address is another device: still captive.
+    assert status_of(curl(sim, URL, interface="127.0.0.3").stdout) == 511
+
+
+def test_curl_wrong_password_then_sign_out(sim):
+    bad = curl(sim, "-d", "user=guest", "-d", "password=nope", "http://portal.labkit.test/login")
+    assert status_of(bad.stdout) == 403 and "wrong password" in bad.stdout
+    assert status_of(curl(sim, URL).stdout) == 511
+    sim.gateway.portal.sign_in("127.0.0.2", "guest", "letmein")
+    assert status_of(curl(sim, URL).stdout) == 200
+    assert status_of(curl(sim, "-X", "POST", "http://portal.labkit.test/logout").stdout) == 200
+    assert status_of(curl(sim, URL).stdout) == 511
+
+
+def test_curl_https_tunnel_fails_with_511_before_sign_in(sim):
+    r = subprocess.run(
+        ["curl", "-sS", "-v", "--max-time", "5", "--interface", "127.0.0.2", "-x", sim.gateway_url,
+         "https://news.test/"],
+        capture_output=True, text=True, timeout=10)
+    assert r.returncode == 56, r.stderr  # CURLE_RECV_ERROR: the tunnel was refused
+    assert "CONNECT tunnel failed, response 511" in r.stderr
+    assert r.stdout == ""  # no page is shown
+    sim.gateway.portal.sign_in("127.0.0.2", "guest", "letmein")
+    r = subprocess.run(
+        ["curl", "-sS", "-v", "--max-time", "5", "--interface", "127.0.0.2", "-x", sim.gateway_url,
+         "https://news.test/"],
+        capture_output=True, text=True, timeout=10)
+    assert "CONNECT tunnel failed, response 502" in r.stderr
+
+
+def test_httpx_through_the_proxy(sim):
+    with sim.proxy_client(device="127.0.0.4") as client:
+        r = client.get(URL, headers={"accept": "application/json"})
+        assert r.status_code == 511 and r.json()["login_url"] == "http://portal.labkit.test/login"
+        api = client.get("http://portal.labkit.test/api/captive").json()
+        assert api["captive"] is True
+        sim.gateway.portal.sign_in("127.0.0.4", "guest", "letmein")
+        assert client.get(URL).status_code == 200
+        assert client.get("http://portal.labkit.test/api/captive").json()["captive"] is False
+        with pytest.raises(httpx.ProxyError, match="502"):
+            client.get("https://news.test/")
+    with sim.proxy_client(device="127.0.0.5") as other:
+        assert other.get(URL).status_code == 511, "a second address is a second device"
+
+
+def test_proxy_auth_mode_over_loopback(sim):
+    sim.gateway.mode = "proxy-auth"
+    r = curl(sim, URL)
+    assert status_of(r.stdout) == 407
+    assert 'proxy-authenticate: Basic realm="labkit-gateway", charset="UTF-8"' in r.stdout
+    ok = curl(sim, "--proxy-user", "guest:letmein", URL)
+    assert status_of(ok.stdout) == 200
+    proxy = sim.gateway_url.replace("http://", "http://guest:letmein@")
+    with httpx.Client(proxy=proxy) as client:
+        assert client.get(URL).status_code == 200
+
+
+def test_cli_prints_the_gateway_line_right_after_origin():
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "labkit", "serve"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        origin = proc.stdout.readline().strip()
+        gateway = proc.stdout.readline().strip()
+        assert origin.startswith("origin: http://127.0.0.1:")
+        assert gateway.startswith("gateway: http://127.0.0.1:")
+        r = httpx.get(URL, headers={"accept": "application/json"}, proxy=gateway.split(": ", 1)[1])
+        assert r.status_code == 511
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

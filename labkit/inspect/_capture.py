@@ -48,14 +48,19 @@ def _transport_kind(transport) -> str:
     return name
 
 
-def _proxy_of(transport) -> str | None:
+def _proxy_of(transport) -> tuple[str | None, list[tuple[str, str]]]:
+    """The proxy URL a transport sends through, and the headers it adds for it
+    (httpcore adds ``Proxy-Authorization`` itself, out of the request's sight)."""
     while hasattr(transport, "next_transport"):
         transport = transport.next_transport
-    url = getattr(getattr(transport, "_pool", None), "_proxy_url", None)
+    pool = getattr(transport, "_pool", None)
+    url = getattr(pool, "_proxy_url", None)
     if url is None:
-        return None
-    return f"{url.scheme.decode()}://{url.host.decode()}:{url.port}" if url.port else \
-        f"{url.scheme.decode()}://{url.host.decode()}"
+        return None, []
+    port = f":{url.port}" if url.port else ""
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
+               for k, v in getattr(pool, "_proxy_headers", None) or []]
+    return f"{url.scheme.decode()}://{url.host.decode()}{port}", headers
 
 
 class _Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -65,7 +70,7 @@ class _Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.inner = inner
         self.capture = capture
         self.kind = _transport_kind(inner)
-        self.proxy = _proxy_of(inner)
+        self.proxy, self.proxy_headers = _proxy_of(inner)
 
     def _start(self, request: httpx.Request) -> Exchange:
         body = request.content  # read by the caller (read()/aread())
@@ -73,7 +78,8 @@ class _Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
             method=request.method,
             url=str(request.url),
             status=0,
-            request_headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw],
+            request_headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
+            + (self.proxy_headers if request.url.scheme == "http" else []),  # https: sent on CONNECT
             request_body=body,
             started=self.capture.clock.time() if self.capture.clock else time.time(),
             transport=self.kind,

@@ -38,10 +38,33 @@ def _coerce(item) -> Exchange:
     raise TypeError(f"inspect() takes an Exchange, httpx.Response or labkit Response, not {type(item).__name__}")
 
 
-def _rfc_of(note, text: str) -> str:
+# Where httplint's note families rest, when the note's text does not say.
+_FAMILIES = (
+    ("FRESHNESS_", "RFC 9111 section 4.2"),
+    ("STORE_", "RFC 9111 section 3"),
+    ("STALE_", "RFC 9111 section 4.2.4"),
+    ("CC_", "RFC 9111 section 5.2"),
+    ("AGE_", "RFC 9111 section 5.1"),
+    ("DATE_", "RFC 9110 section 6.6.1"),
+    ("CL_", "RFC 9110 section 8.6"),
+    ("VIA_", "RFC 9110 section 7.6.3"),
+    ("CT_", "RFC 9110 section 8.3"),
+    ("CONTENT_TYPE", "RFC 9110 section 8.3"),
+    ("STATUS_", "RFC 9110 section 15"),
+)
+_FIELD_REF = re.compile(r"rfc(\d{4})#field\.([a-z0-9-]+)", re.I)
+
+
+def _rfc_of(note, name: str, text: str, references: dict[str, str]) -> str:
     match = _RFC_LINK.search(text) or _RFC_TEXT.search(text)
     if match:
         return f"RFC {match.group(1)} section {match.group(2)}"
+    for prefix, ref in _FAMILIES:
+        if name.startswith(prefix):
+            return ref
+    field = _FIELD_REF.search(references.get(note.subject, ""))
+    if field:
+        return f"RFC {field.group(1)}, {field.group(2).title()} field"
     return "RFC 9111" if note.category.name == "CACHING" else "RFC 9110"
 
 
@@ -66,6 +89,8 @@ def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
     res.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.response_headers])
     res.feed_content(ex.response_body)
     res.finish_content(True)
+    references = {f"field-{h.canonical_name.lower()}": getattr(h, "reference", "") or ""
+                  for h in res.headers.handlers.values()}
     out = []
     for note in res.notes:
         name = type(note).__name__
@@ -76,7 +101,7 @@ def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
             level=level,
             summary=str(note.summary),
             explanation=detail,
-            rfc=_rfc_of(note, str(note.detail) + str(note._text)),
+            rfc=_rfc_of(note, name, str(note.detail) + str(note._text), references),
             source="httplint",
             subject=note.subject,
         )

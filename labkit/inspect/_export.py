@@ -169,8 +169,8 @@ def to_curl(exchange: Exchange, *, redact: bool = True, proxy: str | None = None
     args = ["curl", "-i"]
     if ex.method == "HEAD":
         args.append("--head")
-    elif ex.method != "GET" or (ex.request_body and ex.method != "POST"):
-        args += ["-X", ex.method]
+    elif ex.method != "GET" and not (ex.method == "POST" and ex.request_body):
+        args += ["-X", ex.method]  # --data-binary alone already means POST
     for name, value in ex.request_headers:
         if name.lower() not in _CURL_SKIP:
             args += ["-H", f"{name}: {value}"]

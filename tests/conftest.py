@@ -5,3 +5,53 @@ import pytest
 def anyio_backend():
     # Async tests use anyio's pytest plugin (installed with httpx) on asyncio.
     return "asyncio"
+
+
+# -- Nothing in the suite really sleeps for backoff or expiry (issue 5) ----------
+# Tests wait through a VirtualClock. This guard makes a real time.sleep or
+# asyncio.sleep of 0.05 s or more, on the test's own thread, fail the test. Shorter
+# sleeps stay allowed (LoopbackServer.start polls every 2 ms), and so do server
+# threads (uvicorn's loop ticks with asyncio.sleep(0.1)). Browser tests, which
+# wait for a real Chromium, and tests marked allow_sleep are exempt.
+# (Code that did `from time import sleep` at import time bypasses this.)
+import asyncio as _asyncio
+import threading as _threading
+import time as _time
+
+MAX_REAL_SLEEP = 0.05
+
+
+class RealSleepInTest(AssertionError):
+    """A test slept for real: wait through a VirtualClock instead."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "allow_sleep: this test may really sleep (exempt from the no-sleep guard)")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_sleep(request, monkeypatch):
+    if request.node.get_closest_marker("allow_sleep") or request.node.get_closest_marker("browser"):
+        yield
+        return
+    real_sleep, real_asleep = _time.sleep, _asyncio.sleep
+    guarded = _threading.current_thread()
+
+    def check(seconds):
+        if seconds >= MAX_REAL_SLEEP and _threading.current_thread() is guarded:
+            raise RealSleepInTest(
+                f"a test slept {seconds!r} s for real; use a VirtualClock (labkit.VirtualClock) "
+                "so backoff and expiry take no time"
+            )
+
+    def sleep(seconds):
+        check(seconds)
+        return real_sleep(seconds)
+
+    async def asleep(delay, result=None):
+        check(delay)
+        return await real_asleep(delay, result)
+
+    monkeypatch.setattr(_time, "sleep", sleep)
+    monkeypatch.setattr(_asyncio, "sleep", asleep)
+    yield

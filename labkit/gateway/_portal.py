@@ -93,7 +93,8 @@ class Portal:
             failures = self._failures.get(device, 0)
         if session is None:
             return DeviceState(device, True, None, None, failures)
-        remaining = max(0, int(session.expires - self.clock.time()))
+        # Rounded to the millisecond first, so float noise never turns 200 into 199.
+        remaining = max(0, int(round(session.expires - self.clock.time(), 3)))
         return DeviceState(device, False, session.user, remaining, failures)
 
     def devices(self) -> list[DeviceState]:

@@ -83,22 +83,25 @@ class OrdersRoute:
                 if seen != fingerprint:
                     return problem(422, "This Idempotency-Key was used with a different "
                                    "request body.", instance=request.path)
-                return Response(status, [("content-type", "application/json"),
-                                         ("idempotent-replayed", "true")], body)
-            order = {"id": self._next_id, "item": item, "idempotency_key": idem}
-            self._next_id += 1
-            book.orders.append(order)
-            body = json.dumps(order).encode() + b"\n"
-            if idem is not None:
-                book.replies[idem] = (fingerprint, 201, body)
+                reply = Response(status, [("content-type", "application/json"),
+                                          ("idempotent-replayed", "true")], body)
+            else:
+                order = {"id": self._next_id, "item": item, "idempotency_key": idem}
+                self._next_id += 1
+                book.orders.append(order)
+                body = json.dumps(order).encode() + b"\n"
+                if idem is not None:
+                    book.replies[idem] = (fingerprint, 201, body)
+                reply = Response(201, [("content-type", "application/json"),
+                                       ("location", f"/orders/{order['id']}")], body)
+            # The first `lose` replies to this key go missing, replays included;
+            # the order itself stays committed.
             lost = book.lost < lose
             if lost:
                 book.lost += 1
         if lost:
-            # The order is committed; only the reply goes missing.
             raise Stall(1.0) if lose_as == "timeout" else Disconnect()
-        return Response(201, [("content-type", "application/json"),
-                              ("location", f"/orders/{order['id']}")], body)
+        return reply
 
 
 def _json(status: int, doc: object) -> Response:

@@ -38,6 +38,35 @@ def _inspect(args: argparse.Namespace) -> int:
     )
 
 
+def _herd(args: argparse.Namespace) -> int:
+    import json
+
+    from .retry import simulate_herd
+
+    result = simulate_herd(
+        clients=args.clients, schedule=args.schedule, seed=args.seed, base=args.base, cap=args.cap,
+        duration=args.duration, capacity=args.capacity,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, seed {args.seed})")
+    print(f"clients: {result.clients}  outage: {args.duration:g} s  "
+          f"capacity: {result.params['capacity']} requests/s")
+    print(f"calls: {result.calls} ({result.calls_per_client:.2f} per client)")
+    print(f"completion_s: {result.completion_s:.1f}  peak_rps: {result.peak_rps}")
+    if result.unfinished:
+        print(f"unfinished: {result.unfinished} clients still waiting (call limit reached)")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="labkit", description="An offline HTTP 511 / captive-portal lab."
@@ -62,6 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     insp.add_argument("--har", metavar="FILE", help="also write a HAR 1.2 file")
     insp.add_argument("--explain", action="store_true", help="print each finding's explanation")
     insp.set_defaults(func=_inspect)
+
+    herd = commands.add_parser("herd", help="simulate N clients retrying through an outage "
+                               "(the thundering herd); prints calls, completion time, peak load")
+    herd.add_argument("--clients", type=_positive_int, default=1000, help="how many (default 1000)")
+    herd.add_argument("--schedule", default="full",
+                      choices=["none", "exponential", "full", "equal", "decorrelated"],
+                      help="backoff: none (fixed delay), exponential (no jitter), or a jitter variant")
+    herd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    herd.add_argument("--base", type=float, default=1.0, help="backoff base in seconds (default 1)")
+    herd.add_argument("--cap", type=float, default=60.0, help="backoff cap in seconds (default 60)")
+    herd.add_argument("--duration", type=float, default=10.0, help="outage seconds (default 10)")
+    herd.add_argument("--capacity", type=_positive_int, default=None,
+                      help="requests/s served after recovery (default clients/10)")
+    herd.add_argument("--json", action="store_true",
+                      help="print one JSON object (calls, completion_s, peak_rps, ...)")
+    herd.set_defaults(func=_herd)
     return parser
 
 

@@ -49,7 +49,8 @@ class HerdResult:
             "clients": self.clients,
             "calls": self.calls,
             "calls_per_client": round(self.calls_per_client, 3),
-            "completion_s": round(self.completion_s, 3),
+            # None when some clients never succeeded (JSON has no infinity).
+            "completion_s": round(self.completion_s, 3) if math.isfinite(self.completion_s) else None,
             "peak_rps": self.peak_rps,
             "unfinished": self.unfinished,
             **self.params,
@@ -141,7 +142,7 @@ def simulate_herd(
 
     seconds = range(0, max(load) + 1) if load else range(0)
     return HerdResult(
-        schedule=kind,
+        schedule=schedule,
         clients=clients,
         calls=calls,
         completion_s=last if not heap else math.inf,

@@ -1,0 +1,141 @@
+"""Retry benchmarks (run on demand: `.venv/bin/python benchmarks/herd.py`).
+
+1. Thundering herd: `simulate_herd` wall time for 1,000 and 10,000 clients, each
+   retrying until success, for every schedule (best of --repeat runs). Aim:
+   10,000 clients in under 2 s on a 2-core machine.
+2. Runner overhead per attempt: `labkit.retry.run` (and `run_tenacity`) over an
+   in-process client against /flaky, minus the same number of plain
+   `client.get` calls; and `RetryPolicy.decide` alone.
+
+Prints a table and writes benchmarks/results/herd.json.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This directory holds benchmarks/inspect.py, which would shadow the standard
+# library's inspect module for everything imported below: drop it from the path.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+import argparse
+import itertools
+import json
+import platform
+import time
+
+from labkit import Simulator, VirtualClock  # noqa: E402
+from labkit.retry import (  # noqa: E402
+    Backoff,
+    RetryPolicy,
+    run,
+    run_tenacity,
+    simulate_herd,
+)
+
+SCHEDULES = ("none", "exponential", "full", "equal", "decorrelated")
+
+
+def best_of(repeat, fn):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def herd(repeat: int) -> list[dict]:
+    rows = []
+    for clients in (1_000, 10_000):
+        for schedule in SCHEDULES:
+            seconds, result = best_of(repeat, lambda: simulate_herd(clients=clients, schedule=schedule))
+            rows.append({"clients": clients, "schedule": schedule, "wall_s": round(seconds, 4),
+                         "calls": result.calls, "us_per_call": round(seconds / result.calls * 1e6, 3),
+                         "completion_s": round(result.completion_s, 1), "peak_rps": result.peak_rps})
+    return rows
+
+
+def runner_overhead(calls: int, repeat: int) -> dict:
+    clock = VirtualClock()
+    sim = Simulator(clock=clock, name="bench-retry")
+    client = sim.client()
+    # Five attempts per call: four 503s, then 200 (the key is per call, so each starts fresh).
+    policy = RetryPolicy(backoff=Backoff(kind="full", base=1.0, cap=30.0, attempts=5))
+    attempts = calls * 5
+    fresh = itertools.count()  # a new key for every call of every repeat
+
+    def plain():
+        for i in range(calls):
+            key = next(fresh)
+            for _ in range(5):
+                client.get(f"/flaky?fail=4&key=k{key}")
+
+    def ours():
+        for i in range(calls):
+            result = run(client, "GET", f"/flaky?fail=4&key=k{next(fresh)}", policy=policy,
+                         clock=clock, seed=i)
+            assert len(result.attempts) == 5 and result.ok
+
+    def theirs():
+        for i in range(calls):
+            result = run_tenacity(client, "GET", f"/flaky?fail=4&key=k{next(fresh)}", policy=policy,
+                                  clock=clock, seed=i)
+            assert len(result.attempts) == 5 and result.ok
+
+    def decide_only():
+        response = client.get("/status/503")
+        for i in range(attempts):
+            policy.decide(response, attempt=1 + i % 4, method="GET", now=0.0)
+
+    out = {"attempts": attempts}
+    cases = (("plain_httpx", plain), ("runner", ours), ("tenacity_runner", theirs),
+             ("decide_only", decide_only))
+    best = {name: float("inf") for name, _ in cases}
+    for _ in range(repeat):  # interleaved, so background load hits every case alike
+        for name, fn in cases:
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    for name, seconds in best.items():
+        out[f"{name}_us_per_attempt"] = round(seconds / attempts * 1e6, 2)
+    out["runner_overhead_us_per_attempt"] = round(
+        out["runner_us_per_attempt"] - out["plain_httpx_us_per_attempt"], 2)
+    out["tenacity_overhead_us_per_attempt"] = round(
+        out["tenacity_runner_us_per_attempt"] - out["plain_httpx_us_per_attempt"], 2)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=400, help="retried calls for the runner benchmark")
+    args = parser.parse_args()
+
+    rows = herd(args.repeat)
+    print(f"{'clients':>8} {'schedule':>13} {'wall s':>8} {'calls':>8} {'us/call':>8} "
+          f"{'done at s':>10} {'peak rps':>9}")
+    for r in rows:
+        print(f"{r['clients']:>8} {r['schedule']:>13} {r['wall_s']:>8.3f} {r['calls']:>8} "
+              f"{r['us_per_call']:>8.2f} {r['completion_s']:>10.1f} {r['peak_rps']:>9}")
+    worst = max(r["wall_s"] for r in rows if r["clients"] == 10_000)
+    print(f"10,000 clients: slowest schedule {worst:.3f} s (aim < 2 s): {'OK' if worst < 2 else 'MISSED'}")
+
+    overhead = runner_overhead(args.calls, args.repeat)
+    print()
+    for k, v in overhead.items():
+        print(f"{k:>36}: {v}")
+
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "herd.json").write_text(json.dumps({
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "herd": rows, "runner": overhead}, indent=1) + "\n")
+    return 0 if worst < 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,12 +8,14 @@ answered; ``to_har``/``to_curl``/``to_json`` export with credentials redacted.
 from ._attribution import Attribution, attribute
 from ._cache import with_cache
 from ._capture import Capture
+from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._exchange import Exchange
 from ._export import from_json, to_curl, to_har, to_json
 from ._findings import LEVELS, Finding
 from ._lint import inspect, inspect_all
 from ._redaction import redact_exchange
 from ._rules import RULES, Rule
+from ._seedpage import error_middleware, inspect_handler, problems_of, seed_page_app
 
 __all__ = [
     "Attribution",
@@ -23,13 +25,22 @@ __all__ = [
     "LEVELS",
     "RULES",
     "Rule",
+    "SCENARIOS",
+    "Scenario",
     "attribute",
+    "compare",
+    "error_middleware",
     "from_json",
     "inspect",
     "inspect_all",
+    "inspect_handler",
+    "problems_of",
     "redact_exchange",
+    "run_scenario",
+    "seed_page_app",
     "to_curl",
     "to_har",
     "to_json",
+    "verdict",
     "with_cache",
 ]

@@ -3,7 +3,8 @@
 ipywidgets is imported here only, so ``import labkit`` stays fast.
 """
 
+from ._compare import CompareExchanges
 from ._portal import PortalModes, SignInForm
 from ._status import StatusExplorer
 
-__all__ = ["PortalModes", "SignInForm", "StatusExplorer"]
+__all__ = ["CompareExchanges", "PortalModes", "SignInForm", "StatusExplorer"]

@@ -1,0 +1,188 @@
+"""401 vs 407 vs 511 (and misconfigured servers): scenarios and the comparison table.
+
+``SCENARIOS`` are the exchanges the notebook lets a learner pick; ``verdict``
+turns one exchange into the facts the comparison table shows (who answers,
+which header challenges, what fixes it, whether a retry can help, whether a
+cache may store it), derived from the exchange, its attribution and its
+findings rather than looked up by status code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ._attribution import attribute
+from ._capture import Capture
+from ._exchange import Exchange
+from ._lint import inspect
+from ._rules import cache_directives, shared_cache_may_store
+from ._seedpage import inspect_handler, seed_page_app
+
+__all__ = ["SCENARIOS", "Scenario", "compare", "run_scenario", "verdict"]
+
+ROWS = ["status", "who answers", "challenge", "what fixes it", "can a retry help?",
+        "may a cache store it?", "findings"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    run: Callable[["object"], Exchange]  # (Simulator) -> the exchange to show
+
+
+def _origin(path: str, headers: dict | None = None):
+    def run(sim) -> Exchange:
+        cap = Capture(clock=sim.clock)
+        with cap.attach(sim.client()) as client:
+            client.get(path, headers=headers)
+        return cap[-1]
+    return run
+
+
+def _gateway(mode: str, device: str):
+    def run(sim) -> Exchange:
+        previous = sim.gateway.mode
+        sim.gateway.mode = mode
+        sim.gateway.portal.sign_out(device)  # captive, whatever happened before
+        cap = Capture(clock=sim.clock)
+        try:
+            with cap.attach(sim.client(gateway=True, device=device)) as client:
+                client.get("/status/200")
+        finally:
+            sim.gateway.mode = previous
+        return cap[-1]
+    return run
+
+
+def _seed_page(sim) -> Exchange:
+    return inspect_handler(seed_page_app)
+
+
+SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
+    Scenario("401-basic", "401 Basic (origin wants credentials)", _origin("/basic-auth/alice/wonderland")),
+    Scenario("401-bearer", "401 Bearer, expired token (origin)",
+             _origin("/bearer", {"authorization": "Bearer expired"})),
+    Scenario("407", "407 proxy wants credentials (gateway)", _gateway("proxy-auth", "127.0.0.47")),
+    Scenario("511", "511 captive portal (gateway, RFC 6585)", _gateway("rfc6585", "127.0.0.51")),
+    Scenario("511-origin", "511 from the origin (/status/511)", _origin("/status/511")),
+    Scenario("511-exception", "511 for every unhandled exception (seed page)", _seed_page),
+    Scenario("511-cacheable", "511 with max-age (cacheable portal)", _gateway("cacheable", "127.0.0.52")),
+    Scenario("200-spoof", "200 login page in place of the site (spoof portal)", _gateway("spoof", "127.0.0.53")),
+    Scenario("401-bare", "401 without a challenge (/status/401)", _origin("/status/401")),
+)}
+
+
+def run_scenario(sim, key: str) -> Exchange:
+    """Run scenario ``key`` (see ``SCENARIOS``) against ``sim``; returns its exchange."""
+    try:
+        scenario = SCENARIOS[key]
+    except KeyError:
+        raise ValueError(f"unknown scenario {key!r}; choose one of: {', '.join(SCENARIOS)}") from None
+    return scenario.run(sim)
+
+
+def _challenge(ex: Exchange) -> str:
+    for name in ("WWW-Authenticate", "Proxy-Authenticate"):
+        value = ex.header(name)
+        if value:
+            return f"{name}: {value}"
+    if ex.status == 511:
+        linked = not any(f.id == "511-without-link" for f in inspect(ex, httplint=False))
+        return "none (a link to the portal instead)" if linked else "none, and no link"
+    if ex.header("location"):
+        return f"Location: {ex.header('location')}"
+    return "none"
+
+
+def _fix(ex: Exchange, who: str, ids: set[str]) -> str:
+    s = ex.status
+    if s == 401:
+        if "401-without-www-authenticate" in ids:
+            return "the server: add WWW-Authenticate (the client cannot know how to authenticate)"
+        if 'error="invalid_token"' in (ex.header("www-authenticate") or ""):
+            return "the client: refresh the token, resend with the new Authorization"
+        return "the client: send Authorization with credentials for this site"
+    if s == 407:
+        if "407-without-proxy-authenticate" in ids:
+            return "the proxy: add Proxy-Authenticate"
+        return "the client: send Proxy-Authorization to the proxy it chose"
+    if s == 511:
+        if who == "origin" or "511-from-origin" in ids:
+            return "the server: report its own error as 500/503 (problem+json), not 511"
+        if "511-storable" in ids or "511-from-cache" in ids:
+            return "the gateway: send 511 with Cache-Control: no-store; the user: clear the cache"
+        return "the user: sign in to the network at the linked page"
+    if who == "gateway" or "gateway-response-storable" in ids:
+        return "the gateway: answer 511 instead of pretending to be the site"
+    if s in (429, 503):
+        return "time: wait as Retry-After says"
+    return "nothing: not an error" if s < 400 else "the server"
+
+
+def _retry(ex: Exchange, who: str, ids: set[str]) -> str:
+    s = ex.status
+    if s == 401:
+        if 'error="invalid_token"' in (ex.header("www-authenticate") or ""):
+            return "once, after refreshing the token"
+        return "only with (new) credentials"
+    if s == 407:
+        return "only with Proxy-Authorization"
+    if s == 511:
+        if who == "origin":
+            return "no: the server is broken, and clients that trust 511 stop to sign in"
+        if "511-from-cache" in ids or "511-storable" in ids:
+            return "not even after signing in, while the cached copy is fresh"
+        return "only after signing in to the network"
+    if s in (429, 503):
+        return "yes, after Retry-After" if ex.header("retry-after") else "yes, with backoff (no Retry-After)"
+    if who == "gateway":
+        return "only after signing in (and only if nothing cached the fake page)"
+    if s >= 500:
+        return "maybe: idempotent requests, with backoff"
+    return "no need" if s < 400 else "no: fix the request"
+
+
+def _storable(ex: Exchange, ids: set[str]) -> str:
+    if ex.from_cache:
+        return "it was: served from a cache"
+    cc = cache_directives(ex.header("cache-control"))
+    if ex.status == 511:
+        if "511-storable" in ids:
+            return "yes, wrongly (RFC 6585 forbids it)"
+        return "no: 511 MUST NOT be stored" + (" (and no-store)" if "no-store" in cc else "")
+    reasons = shared_cache_may_store(ex)
+    if reasons:
+        return "yes: " + "; ".join(reasons)
+    if "no-store" in cc:
+        return "no: no-store"
+    if "private" in cc:
+        return "not by a shared cache: private"
+    return "no: not cacheable by default"
+
+
+def verdict(ex: Exchange) -> dict[str, str]:
+    """The comparison table's facts about one exchange (see ``ROWS``)."""
+    who = attribute(ex)
+    findings = inspect(ex)
+    ids = {f.id for f in findings}
+    counts = [f"{sum(f.level == lvl for f in findings)} {lvl}(s)" for lvl in ("error", "warning")]
+    answers = who.answered_by if who.generated_by == who.answered_by else \
+        f"{who.answered_by} (made by {who.generated_by})"
+    return {
+        "status": f"{ex.status} {ex.reason}".strip(),
+        "who answers": answers,
+        "challenge": _challenge(ex),
+        "what fixes it": _fix(ex, who.generated_by, ids),
+        "can a retry help?": _retry(ex, who.generated_by, ids),
+        "may a cache store it?": _storable(ex, ids),
+        "findings": ", ".join(counts),
+    }
+
+
+def compare(exchanges: dict[str, Exchange]):
+    """A pandas DataFrame: one column per labelled exchange, one row per question."""
+    import pandas as pd
+
+    return pd.DataFrame({label: verdict(ex) for label, ex in exchanges.items()}, index=ROWS)

@@ -10,6 +10,7 @@ from .core import (
     RealClock,
     Request,
     Response,
+    Stall,
     VirtualClock,
     status_info,
 )
@@ -19,23 +20,27 @@ from .inspect import (
     Exchange,
     Finding,
     attribute,
-    inspect,
     to_curl,
     to_har,
     with_cache,
 )
+from . import inspect  # the package, callable as inspect(exchange): see labkit.inspect
 from .origin import Origin
+from .retry import Backoff, Decision, HerdResult, RetryPolicy, RetryResult, simulate_herd
 from .transport import InProcessTransport, LoopbackServer, NotLoopbackError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Attribution",
+    "Backoff",
     "Capture",
     "Clock",
+    "Decision",
     "Disconnect",
     "Exchange",
     "Finding",
+    "HerdResult",
     "InProcessTransport",
     "InvalidStatus",
     "LoopbackServer",
@@ -44,13 +49,17 @@ __all__ = [
     "RealClock",
     "Request",
     "Response",
+    "RetryPolicy",
+    "RetryResult",
     "Simulator",
+    "Stall",
     "VirtualClock",
     "attribute",
     "check_environment",
     "format_exchange",
     "inspect",
     "show",
+    "simulate_herd",
     "status_info",
     "to_curl",
     "to_har",

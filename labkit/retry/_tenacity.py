@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import httpx
-import tenacity
 
 from ..core import Clock
 from ._policy import RetryPolicy
@@ -37,8 +36,13 @@ from ._runner import RetryResult, _Call
 __all__ = ["arun_tenacity", "run_tenacity", "tenacity_waits"]
 
 
+# tenacity is imported inside the functions: `import labkit` stays light.
+
+
 def _retrying_kwargs(call: _Call) -> dict[str, Any]:
-    def retry(state: tenacity.RetryCallState) -> bool:
+    import tenacity
+
+    def retry(state: "tenacity.RetryCallState") -> bool:
         outcome = state.outcome
         call.decide(outcome.exception() if outcome.failed else outcome.result())
         return call.again
@@ -58,6 +62,8 @@ def run_tenacity(client: httpx.Client, method: str, url: str, *,
                  refresh: Callable | None = None, idempotency_key: bool | str | None = None,
                  headers: Any = None, **kwargs: Any) -> RetryResult:
     """:func:`labkit.retry.run`, but the loop is ``tenacity.Retrying``."""
+    import tenacity
+
     call = _Call(policy=policy, clock=clock, seed=seed, method=method, headers=headers,
                  idempotency_key=idempotency_key, sign_in=sign_in, refresh=refresh)
     retrying = tenacity.Retrying(sleep=call.clock.sleep, before_sleep=lambda state: call.act(),
@@ -76,10 +82,12 @@ async def arun_tenacity(client: httpx.AsyncClient, method: str, url: str, *,
                         idempotency_key: bool | str | None = None,
                         headers: Any = None, **kwargs: Any) -> RetryResult:
     """:func:`labkit.retry.arun`, but the loop is ``tenacity.AsyncRetrying``."""
+    import tenacity
+
     call = _Call(policy=policy, clock=clock, seed=seed, method=method, headers=headers,
                  idempotency_key=idempotency_key, sign_in=sign_in, refresh=refresh)
 
-    async def before_sleep(state: tenacity.RetryCallState) -> None:
+    async def before_sleep(state: "tenacity.RetryCallState") -> None:
         await call.aact()
 
     retrying = tenacity.AsyncRetrying(sleep=call.clock.asleep, before_sleep=before_sleep,
@@ -97,6 +105,8 @@ async def arun_tenacity(client: httpx.AsyncClient, method: str, url: str, *,
 
 def tenacity_waits(*, base: float, cap: float) -> dict[str, Any]:
     """tenacity's built-in wait for each schedule that has one (see the module table)."""
+    import tenacity
+
     return {
         "constant": tenacity.wait_fixed(base),
         "exponential": tenacity.wait_exponential(multiplier=base, max=cap),

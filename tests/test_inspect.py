@@ -256,3 +256,13 @@ def test_capture_is_thread_safe(sim):
         t.join()
     assert len(cap) == 100
     assert sorted(e.id for e in cap) == list(range(1, 101))
+
+
+def test_labkit_inspect_is_both_the_package_and_the_function():
+    import importlib
+
+    module = importlib.import_module("labkit.inspect")
+    assert labkit.inspect is module and callable(module)
+    ex = Exchange.build(401, [], "")
+    assert labkit.inspect(ex) == module.inspect(ex) == inspect(ex)
+    assert "Capture" in module.__all__

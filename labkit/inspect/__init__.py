@@ -5,6 +5,9 @@ caching checks plus labkit's status-semantics rules); ``attribute`` says who
 answered; ``to_har``/``to_curl``/``to_json`` export with credentials redacted.
 """
 
+import sys
+import types
+
 from ._attribution import Attribution, attribute
 from ._cache import with_cache
 from ._capture import Capture
@@ -14,6 +17,7 @@ from ._export import from_json, to_curl, to_har, to_json
 from ._findings import LEVELS, Finding
 from ._lint import inspect, inspect_all
 from ._redaction import redact_exchange
+from ._report import report
 from ._rules import RULES, Rule
 from ._seedpage import error_middleware, inspect_handler, problems_of, seed_page_app
 
@@ -36,6 +40,7 @@ __all__ = [
     "inspect_handler",
     "problems_of",
     "redact_exchange",
+    "report",
     "run_scenario",
     "seed_page_app",
     "to_curl",
@@ -44,3 +49,19 @@ __all__ = [
     "verdict",
     "with_cache",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``labkit.inspect`` is this package *and* the ``inspect()`` function.
+
+    The issue's API is ``findings = labkit.inspect(exchange)`` while the package
+    is ``labkit.inspect``; binding the function over the package name would make
+    ``import labkit.inspect as m`` return the function. A callable module keeps
+    both spellings working.
+    """
+
+    def __call__(self, exchange, **kwargs):
+        return inspect(exchange, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

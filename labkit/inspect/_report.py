@@ -10,7 +10,7 @@ from ._exchange import Exchange
 from ._findings import Finding
 from ._redaction import redact_exchange
 
-__all__ = ["format_findings", "format_record", "summarize"]
+__all__ = ["format_findings", "format_record", "report", "summarize"]
 
 _BODY_LIMIT = 1500
 _MARK = {"error": "ERROR", "warning": "WARN ", "info": "info ", "good": "good "}
@@ -73,3 +73,15 @@ def summarize(ex: Exchange, findings: list[Finding]) -> str:
                                   if who.generated_by != who.answered_by else "")
     return (f"{ex.method} {ex.url} -> {ex.status} {ex.reason}; answered by {answered}; "
             f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
+
+
+def report(ex: Exchange, *, explain: bool = False, body_limit: int = _BODY_LIMIT) -> str:
+    """The exchange (redacted), who answered it, and its findings, as one text block."""
+    from ._lint import inspect
+
+    findings = inspect(ex)
+    return "\n".join([
+        format_record(ex, body_limit=body_limit), "",
+        f"answered by: {attribute(ex)}",
+        format_findings(findings, explain=explain),
+    ])

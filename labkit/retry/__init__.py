@@ -1,6 +1,8 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
+from ._checks import Check, check_policy
+from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import HerdResult, compare_schedules, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
@@ -16,7 +18,10 @@ from ._tenacity import arun_tenacity, run_tenacity, tenacity_waits
 __all__ = [
     "Attempt",
     "Backoff",
+    "Check",
     "Decision",
+    "EXPERIMENTS",
+    "Experiment",
     "HerdResult",
     "IDEMPOTENT_METHODS",
     "RETRY_STATUSES",
@@ -25,9 +30,11 @@ __all__ = [
     "SCHEDULES",
     "arun",
     "arun_tenacity",
+    "check_policy",
     "compare_schedules",
     "parse_retry_after",
     "run",
+    "run_experiment",
     "run_tenacity",
     "simulate_herd",
     "tenacity_waits",

@@ -4,7 +4,18 @@ ipywidgets is imported here only, so ``import labkit`` stays fast.
 """
 
 from ._compare import CompareExchanges
+from ._herd import HerdLab, plot_herd
 from ._portal import PortalModes, SignInForm
+from ._retry import RetryLab, plot_timeline
 from ._status import StatusExplorer
 
-__all__ = ["CompareExchanges", "PortalModes", "SignInForm", "StatusExplorer"]
+__all__ = [
+    "CompareExchanges",
+    "HerdLab",
+    "PortalModes",
+    "RetryLab",
+    "SignInForm",
+    "StatusExplorer",
+    "plot_herd",
+    "plot_timeline",
+]

@@ -1,0 +1,87 @@
+"""Named retry experiments: one endpoint each, on a fresh simulator and a virtual clock.
+
+The notebook widgets call :func:`run_experiment`; so can a learner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..core import VirtualClock
+from ._runner import RetryResult, run
+
+__all__ = ["EXPERIMENTS", "Experiment", "run_experiment"]
+
+GUEST = ("guest", "letmein")  # the gateway portal's documented test credentials
+DEVICE = "127.0.0.9"
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    url: str
+    about: str
+    method: str | None = None  # fixed method, or None: the caller's
+    gateway: bool = False
+    setup: Callable[[Any, Any], dict] | None = None
+    json: Any = None
+
+
+def _empty_bucket(sim, client):
+    client.get("/ratelimit?rate=0.2&burst=1&key=lab")  # take the only token
+    return {}
+
+
+def _expired_token(sim, client):
+    pair = client.post("/bearer/token?expires_in=60").json()
+    sim.clock.advance(61)
+
+    def refresh():
+        new = client.post("/bearer/refresh", json={"refresh_token": pair["refresh_token"]})
+        return {"Authorization": f"Bearer {new.json()['access_token']}"}
+
+    return {"headers": {"Authorization": f"Bearer {pair['access_token']}"}, "refresh": refresh}
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "flaky 503": Experiment("/flaky?fail=3&key=lab", "503 three times, then 200"),
+    "dropped connection": Experiment("/flaky?fail=2&mode=disconnect&key=lab",
+                                     "the connection drops twice, then 200"),
+    "timeout": Experiment("/flaky?fail=2&mode=timeout&key=lab", "no answer twice, then 200"),
+    "Retry-After seconds": Experiment("/unavailable?retry_after=20&form=seconds&key=lab",
+                                      "503 + Retry-After: 20"),
+    "Retry-After date": Experiment("/unavailable?retry_after=20&form=date&key=lab",
+                                   "503 + Retry-After: <an HTTP-date 20 s ahead>"),
+    "rate limit 429": Experiment("/ratelimit?rate=0.2&burst=1&key=lab",
+                                 "token bucket already empty: 429 + Retry-After", setup=_empty_bucket),
+    "outage": Experiment("/outage?duration=30&capacity=10&key=lab", "down for 30 s, then healthy"),
+    "lost order reply": Experiment("/orders?lose=1&key=lab", "POST: the order is placed, the reply lost",
+                                   method="POST", json={"sku": "lamp"}),
+    "511 captive portal": Experiment("http://news.test/flaky?fail=0&key=lab",
+                                     "through the gateway, not signed in yet", gateway=True),
+    "401 expired token": Experiment("/bearer", "Bearer token expired; a refresh token is at hand",
+                                    method="GET", setup=_expired_token),
+}
+
+
+def run_experiment(name: str, *, policy=None, method: str = "GET", seed: int = 0,
+                   idempotency_key: bool = False, sign_in: bool = True) -> tuple[RetryResult, Any]:
+    """Run experiment ``name`` once on a fresh simulator; returns (result, simulator).
+
+    With ``sign_in`` the runner may sign in to the portal when it meets a 511.
+    """
+    from .._simulator import Simulator
+
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}: use one of {', '.join(EXPERIMENTS)}")
+    exp = EXPERIMENTS[name]
+    sim = Simulator(clock=VirtualClock(), name="retry-lab")
+    client = sim.client(device=DEVICE, gateway=exp.gateway)
+    kwargs: dict[str, Any] = exp.setup(sim, client) if exp.setup else {}
+    if exp.json is not None:
+        kwargs["json"] = exp.json
+    if exp.gateway and sign_in:
+        kwargs["sign_in"] = lambda: sim.gateway.portal.sign_in(DEVICE, *GUEST)
+    result = run(client, exp.method or method, exp.url, policy=policy, clock=sim.clock, seed=seed,
+                 idempotency_key=idempotency_key, **kwargs)
+    return result, sim

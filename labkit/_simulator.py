@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from .core import Clock, RealClock
-from .gateway import Gateway
+from .gateway import Gateway, ProxyHttpToolsProtocol
 from .origin import Origin
 from .transport import InProcessTransport, LoopbackServer
 
@@ -69,8 +69,8 @@ class Simulator:
         """Start the origin and the gateway on loopback; idempotent. Returns ``self``.
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
-        ``--proxy-server``). It is served with h11 because httptools rejects
-        CONNECT's authority-form target before the handler could answer it.
+        ``--proxy-server``), served by httptools with CONNECT support
+        (:class:`labkit.gateway.ProxyHttpToolsProtocol`).
         """
         server = self._servers.get("origin")
         if server is None or not server.running:
@@ -80,7 +80,8 @@ class Simulator:
         proxy = self._servers.get("gateway")
         if proxy is None or not proxy.running:
             proxy = LoopbackServer(
-                self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port, http="h11"
+                self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port,
+                http=ProxyHttpToolsProtocol,
             )
             self._servers["gateway"] = proxy
         proxy.start()

@@ -111,6 +111,7 @@ def test_proxy_auth_mode_over_loopback(sim):
         assert client.get(URL).status_code == 200
 
 
+@pytest.mark.allow_sleep  # Popen.wait(timeout=) polls with short sleeps while the CLI exits
 def test_cli_prints_the_gateway_line_right_after_origin():
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "labkit", "serve"], stdout=subprocess.PIPE,
@@ -125,3 +126,24 @@ def test_cli_prints_the_gateway_line_right_after_origin():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_spoof_mode_connect_accepts_then_tls_fails(sim):
+    # A spoofing portal hijacks the tunnel: "200", then no TLS server behind it.
+    sim.gateway.mode = "spoof"
+    r = subprocess.run(
+        ["curl", "-sS", "-v", "--max-time", "5", "--interface", "127.0.0.2", "-x", sim.gateway_url,
+         "https://news.test/"],
+        capture_output=True, text=True, timeout=10)
+    assert r.returncode == 35, r.stderr  # CURLE_SSL_CONNECT_ERROR
+    assert "CONNECT tunnel established, response 200" in r.stderr
+
+
+def test_plain_requests_keep_working_after_a_refused_connect(sim):
+    with sim.proxy_client(device="127.0.0.6") as client:
+        for _ in range(3):
+            with pytest.raises(httpx.ProxyError, match="511"):
+                client.get("https://news.test/")
+            assert client.get(URL).status_code == 511
+        sim.gateway.portal.sign_in("127.0.0.6", "guest", "letmein")
+        assert client.get(URL).status_code == 200

@@ -12,6 +12,7 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 
 from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import MODES, PORTAL_HOST, Gateway
+from ._http import ProxyHttpToolsProtocol
 from ._loopback import proxy_transport
 from ._login import LoginResult, submit_login, submit_logout
 from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
@@ -40,6 +41,7 @@ __all__ = [
     "Portal",
     "ProbeResult",
     "ProbeRoute",
+    "ProxyHttpToolsProtocol",
     "Session",
     "Sighting",
     "android_verdict",

@@ -72,7 +72,8 @@ class ASGIAdapter:
 
 
 def _proxy_target(method: str, target: str, scheme: str) -> tuple[str, str | None, str]:
-    """Split a request-target only a proxy receives (h11 passes it through as the path).
+    """Split a request-target only a proxy receives (h11, and the gateway's
+    httptools protocol for CONNECT, pass it through as the path).
 
     CONNECT uses authority-form ``host:port`` (RFC 9112 section 3.2.3); requests
     to a proxy use absolute-form ``http://host/path`` (section 3.2.2), whose

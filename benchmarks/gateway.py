@@ -7,8 +7,6 @@ portal's form, then measures with wrk, interleaving the two targets per round:
 - via gateway:    wrk ... -s absolute-form.lua http://127.0.0.1:GATEWAY
   (the script sends `GET http://news.test/status/200 HTTP/1.1`, the
   absolute-form request a client sends to a proxy, RFC 9112 section 3.2.2)
-- the same gateway handler served with httptools instead of h11 (in this
-  process), to separate the parser's cost from the gateway's
 
 Latency is measured with one connection (`-t1 -c1`), so p50 is the time of one
 exchange, not queueing; throughput with `-t2 -c32`, like benchmarks/run.py.
@@ -68,18 +66,6 @@ def start() -> tuple[subprocess.Popen, str, str]:
     return proc, origin.split(": ", 1)[1], gateway.split(": ", 1)[1]
 
 
-def _httptools_gateway():
-    from labkit.core import RealClock
-    from labkit.gateway import Gateway
-    from labkit.origin import Origin
-    from labkit.transport import LoopbackServer
-
-    origin = Origin(clock=RealClock())
-    gateway = Gateway(upstream=origin, clock=origin.clock)
-    gateway.portal.sign_in("127.0.0.1", "guest", "letmein")
-    return LoopbackServer(gateway, name="bench-gateway-httptools", http="httptools").start()
-
-
 def in_process(n: int = 200_000) -> dict:
     from labkit.core import Request, RealClock
     from labkit.gateway import Gateway
@@ -122,23 +108,17 @@ def main() -> int:
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
                 f.write(LUA)
                 script = f.name
-            # The same gateway on httptools (which cannot parse CONNECT), to show
-            # how much of the cost is h11's pure-Python parser, not the gateway.
-            fast = _httptools_gateway()
             runs: dict[str, list[dict]] = {k: [] for k in (
-                "origin c1", "gateway c1", "origin c32", "gateway c32", "gw-httptools c32")}
+                "origin c1", "gateway c1", "origin c32", "gateway c32")}
             for _ in range(args.rounds):
                 d = f"-d{args.seconds}s"
                 runs["origin c1"].append(wrk(["-t1", "-c1", d, origin + "/status/200"]))
                 runs["gateway c1"].append(wrk(["-t1", "-c1", d, "-s", script, gateway]))
                 runs["origin c32"].append(wrk(["-t2", "-c32", d, origin + "/status/200"]))
                 runs["gateway c32"].append(wrk(["-t2", "-c32", d, "-s", script, gateway]))
-                runs["gw-httptools c32"].append(wrk(["-t2", "-c32", d, "-s", script, fast.url]))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-            if "fast" in locals():
-                fast.stop()
         med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50_ms", "p99_ms")}
                for k, v in runs.items()}
         assert all(r["non_2xx"] == 0 for v in runs.values() for r in v), "some responses were not 2xx"

@@ -235,3 +235,52 @@ def test_cli_inspect_json_output_is_redacted_capture():
         assert exchanges[0].request_header("authorization") == "Basic [redacted]"
     finally:
         sim.stop()
+
+
+# -- HAR round trip ---------------------------------------------------------------
+def test_har_round_trip(capture):
+    from labkit.inspect import from_har
+
+    again = from_har(json.dumps(capture.to_har(redact=False)))
+    assert len(again) == len(capture)
+    for before, after in zip(capture, again):
+        # Everything HAR carries comes back exactly...
+        assert after.replace(started=before.started, timings=before.timings) == before
+        # ...and time at HAR's millisecond precision.
+        assert abs(after.started - before.started) < 0.001
+        assert after.timings["wait"] == before.timings["wait"]
+
+
+def test_har_from_a_browser_is_inspectable():
+    from labkit import inspect
+    from labkit.inspect import from_har
+
+    browser_har = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
+        "startedDateTime": "2026-01-01T00:00:00.123Z", "time": 12.5,
+        "request": {"method": "GET", "url": "http://example.com/", "httpVersion": "HTTP/2",
+                    "headers": [{"name": ":authority", "value": "example.com"},
+                                {"name": "Authorization", "value": "Bearer abc"}],
+                    "cookies": [], "queryString": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": 401, "statusText": "", "httpVersion": "HTTP/2",
+                     "headers": [{"name": ":status", "value": "401"}, {"name": "Content-Type", "value": "text/plain"}],
+                     "cookies": [], "content": {"size": 2, "mimeType": "text/plain", "text": "bm8=",
+                                                "encoding": "base64"},
+                     "redirectURL": "", "headersSize": -1, "bodySize": 2},
+        "cache": {}, "timings": {"send": 0.1, "wait": 10, "receive": 2.4}}]}}
+    (ex,) = from_har(browser_har)
+    assert ex.request_headers == [("authorization", "Bearer abc")]
+    assert ex.response_body == b"no" and ex.transport == "har"
+    assert "401-without-www-authenticate" in [f.id for f in inspect(ex)]
+
+
+@pytest.mark.parametrize("bad", ["{}", "[1]", "nope", {"log": {}}])
+def test_from_har_rejects_other_documents(bad):
+    from labkit.inspect import from_har
+
+    with pytest.raises(ValueError, match="not a HAR document"):
+        from_har(bad)
+
+
+def test_repr_and_answered_by_never_show_userinfo():
+    ex = Exchange.build(200, [("server", "labkit-origin")], "", url=f"http://alice:{SECRET}@origin.test/")
+    assert SECRET not in repr(ex) and ex.answered_by == "origin"

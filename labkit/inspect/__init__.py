@@ -13,7 +13,7 @@ from ._cache import with_cache
 from ._capture import Capture
 from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._exchange import Exchange
-from ._export import from_json, to_curl, to_har, to_json
+from ._export import from_har, from_json, to_curl, to_har, to_json
 from ._findings import LEVELS, Finding
 from ._lint import inspect, inspect_all
 from ._redaction import redact_exchange
@@ -34,6 +34,7 @@ __all__ = [
     "attribute",
     "compare",
     "error_middleware",
+    "from_har",
     "from_json",
     "inspect",
     "inspect_all",

@@ -131,6 +131,13 @@ class Exchange:
     def from_cache(self) -> bool:
         return bool(self.cache and self.cache.get("from_cache"))
 
+    @property
+    def answered_by(self) -> str:
+        """``origin``, ``gateway``, ``cache`` or ``unknown``: see :func:`labkit.attribute`."""
+        from ._attribution import attribute
+
+        return attribute(self).answered_by
+
     def replace(self, **changes) -> "Exchange":
         return replace(self, **changes)
 
@@ -165,8 +172,10 @@ class Exchange:
         return cls(**kwargs)
 
     def __repr__(self) -> str:
+        from ._redaction import redact_url  # a URL's userinfo is a credential too
+
         where = f" [{self.error}]" if self.error else ""
-        return f"<Exchange #{self.id} {self.method} {self.url} -> {self.status} {self.reason}{where}>"
+        return f"<Exchange #{self.id} {self.method} {redact_url(self.url)} -> {self.status} {self.reason}{where}>"
 
 
 def _pairs(headers) -> list[tuple[str, str]]:

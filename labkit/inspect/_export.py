@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ._exchange import Exchange
 from ._redaction import redact_exchange
 
-__all__ = ["from_json", "to_curl", "to_har", "to_json"]
+__all__ = ["from_har", "from_json", "to_curl", "to_har", "to_json"]
 
 JSON_FORMAT = "labkit-capture/1"
 
@@ -156,6 +156,66 @@ def to_har(items, *, redact: bool = True) -> dict:
             "entries": [_entry(ex) for ex in _prepare(items, redact)],
         }
     }
+
+
+def _parse_iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _pairs(items) -> list[tuple[str, str]]:
+    # Browsers' HTTP/2 entries carry pseudo-headers (":status"); they are not fields.
+    return [(h["name"].lower(), h["value"]) for h in items or [] if not h["name"].startswith(":")]
+
+
+def from_har(doc: dict | str) -> list[Exchange]:
+    """Exchanges from a HAR 1.2 document: ours, or one saved by a browser's developer tools.
+
+    What HAR carries comes back exactly (method, URL, status, headers, bodies,
+    labkit's own ``_labkit`` fields); ``started`` keeps HAR's millisecond
+    precision and ``timings`` its send/wait/receive.
+    """
+    import base64
+
+    if isinstance(doc, (str, bytes)):
+        try:
+            doc = json.loads(doc)
+        except ValueError as exc:
+            raise ValueError(f"not a HAR document: invalid JSON ({exc})") from None
+    try:
+        entries = doc["log"]["entries"]
+    except (TypeError, KeyError):
+        raise ValueError("not a HAR document: expected {'log': {'entries': [...]}}") from None
+    out = []
+    for n, entry in enumerate(entries, 1):
+        req, res = entry["request"], entry["response"]
+        content = res.get("content") or {}
+        text = content.get("text") or ""
+        body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
+        post = req.get("postData") or {}
+        extra = entry.get("_labkit") or {}
+        t = entry.get("timings") or {}
+        wait, receive = max(0.0, float(t.get("wait", 0))), max(0.0, float(t.get("receive", 0)))
+        out.append(Exchange(
+            method=req["method"],
+            url=req["url"],
+            status=int(res["status"]),
+            request_headers=_pairs(req.get("headers")),
+            request_body=(post.get("text") or "").encode("utf-8"),
+            response_headers=_pairs(res.get("headers")),
+            response_body=body if res["status"] else b"",
+            reason=res.get("statusText", ""),
+            http_version=res.get("httpVersion") or req.get("httpVersion") or "HTTP/1.1",
+            started=_parse_iso(entry["startedDateTime"]),
+            timings={"wait": wait, "receive": receive, "total": round(wait + receive, 3)},
+            flow=extra.get("flow", n),
+            step=extra.get("step", 0),
+            transport=extra.get("transport", "har"),
+            proxy=extra.get("proxy"),
+            cache=extra.get("cache"),
+            error=extra.get("error"),
+            id=extra.get("id", n),
+        ))
+    return out
 
 
 # -- curl ------------------------------------------------------------------

@@ -70,3 +70,37 @@ def test_every_experiment_runs_and_ends_well_under_the_default_policy(name):
 def test_unknown_experiment():
     with pytest.raises(ValueError, match="unknown experiment"):
         run_experiment("teapot")
+
+
+def test_the_solution_in_notebook_03_passes():
+    # Kept in step with the <details> solution of notebooks/03-retry-and-backoff.ipynb.
+    import httpx
+
+    from labkit.retry import IDEMPOTENT_METHODS, parse_retry_after
+
+    def my_policy(outcome, *, attempt, method, idempotency_key, **context):
+        safe = method in IDEMPOTENT_METHODS or idempotency_key
+        if isinstance(outcome, httpx.TransportError):
+            if safe and attempt < 5:
+                return Decision("retry", min(30, 0.5 * 2 ** (attempt - 1)), "network error")
+            return Decision("stop", 0.0, "not safe to repeat, or out of attempts")
+        status = outcome.status_code
+        if status < 400:
+            return Decision("done", 0.0, "success")
+        if status == 511:
+            if context["signed_in"]:
+                return Decision("stop", 0.0, "still 511")
+            return Decision("sign-in", 0.0, "sign in to the network")
+        if status == 401:
+            if context["refreshed"]:
+                return Decision("stop", 0.0, "refused twice")
+            return Decision("refresh", 0.0, "refresh once")
+        if status in (408, 429, 500, 502, 503, 504) and safe and attempt < 5:
+            wait = parse_retry_after(outcome.headers.get("retry-after"), now=context["now"])
+            if wait is None:
+                wait = min(30, 0.5 * 2 ** (attempt - 1))
+            return Decision("retry", min(wait, 60), "transient")
+        return Decision("stop", 0.0, "not worth repeating")
+
+    report = check_policy(my_policy)
+    assert report["passed"].all(), report.loc[~report["passed"]].to_string()

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..core import VirtualClock
-from ._policy import Decision
-from ._runner import RetryResult, run
+from ._runner import RetryResult, as_policy, run
 
 __all__ = ["Check", "check_policy"]
 
@@ -28,19 +27,6 @@ class Check:
     detail: str
 
 
-class _FunctionPolicy:
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        self.fn = fn
-
-    def decide(self, outcome: Any, **kwargs: Any) -> Decision:
-        d = self.fn(outcome, **kwargs)
-        if isinstance(d, tuple):
-            d = Decision(*d)
-        if not isinstance(d, Decision):
-            raise TypeError(f"a policy must return a Decision or (action, delay, reason), not {d!r}")
-        return d
-
-
 def check_policy(policy: Any, *, seed: int = 0):
     """Run ``policy`` against the lab's endpoints; a DataFrame of checks (name, passed, detail).
 
@@ -50,8 +36,7 @@ def check_policy(policy: Any, *, seed: int = 0):
 
     from .._simulator import Simulator
 
-    if not hasattr(policy, "decide"):
-        policy = _FunctionPolicy(policy)
+    policy = as_policy(policy)
 
     def attempt(method: str, url: str, *, gateway: bool = False, setup: Callable | None = None,
                 **kwargs: Any):

@@ -75,14 +75,40 @@ class RetryResult:
                 f"elapsed={self.elapsed:.3f}s>")
 
 
+class _FunctionPolicy:
+    """A plain function ``(outcome, *, attempt, method, ...) -> Decision`` used as a policy."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def decide(self, outcome: Any, **kwargs: Any) -> Decision:
+        d = self.fn(outcome, **kwargs)
+        if isinstance(d, tuple):
+            d = Decision(*d)
+        if not isinstance(d, Decision):
+            raise TypeError(f"a policy must return a Decision or (action, delay, reason), not {d!r}")
+        return d
+
+
+def as_policy(policy: Any) -> Any:
+    """``policy`` itself if it has ``decide``, a function wrapped, None for the default."""
+    if policy is None:
+        return RetryPolicy()
+    if hasattr(policy, "decide"):
+        return policy
+    if callable(policy):
+        return _FunctionPolicy(policy)
+    raise TypeError(f"a policy needs a decide() method or must be a function, not {policy!r}")
+
+
 class _Call:
     """The state of one retried call, shared by the runner and the tenacity adapter
     so that both make the same decisions in the same order."""
 
-    def __init__(self, *, policy: RetryPolicy | None, clock: Clock | None, seed: int | None,
+    def __init__(self, *, policy: Any, clock: Clock | None, seed: int | None,
                  method: str, headers: Any, idempotency_key: bool | str | None,
                  sign_in: Callable | None, refresh: Callable | None) -> None:
-        self.policy = policy or RetryPolicy()
+        self.policy = as_policy(policy)
         self.clock = clock or RealClock()
         self.rng = random.Random(seed)
         self.method = method.upper()
@@ -159,11 +185,14 @@ class _Call:
         return RetryResult(self.rows, outcome, None, self.key)
 
 
-def run(client: httpx.Client, method: str, url: str, *, policy: RetryPolicy | None = None,
+def run(client: httpx.Client, method: str, url: str, *, policy: Any = None,
         clock: Clock | None = None, seed: int | None = 0, sign_in: Callable | None = None,
         refresh: Callable | None = None, idempotency_key: bool | str | None = None,
         headers: Any = None, **kwargs: Any) -> RetryResult:
     """Send ``method url`` with ``client`` and retry it as ``policy`` decides.
+
+    ``policy`` is a :class:`RetryPolicy` (the default), any object with the same
+    ``decide`` method, or a plain function with ``decide``'s signature.
 
     Waits with ``clock.sleep`` (pass the simulator's ``VirtualClock`` and nothing
     really sleeps). ``sign_in()`` is called on a 511 and ``refresh()`` on a first
@@ -187,7 +216,7 @@ def run(client: httpx.Client, method: str, url: str, *, policy: RetryPolicy | No
 
 
 async def arun(client: httpx.AsyncClient, method: str, url: str, *,
-               policy: RetryPolicy | None = None, clock: Clock | None = None,
+               policy: Any = None, clock: Clock | None = None,
                seed: int | None = 0, sign_in: Callable | None = None,
                refresh: Callable | None = None, idempotency_key: bool | str | None = None,
                headers: Any = None, **kwargs: Any) -> RetryResult:

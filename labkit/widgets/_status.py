@@ -36,6 +36,7 @@ class StatusExplorer(w.VBox):
             with self.sim.client() as client:
                 response = client.request(self.method.value, path)
         text = format_exchange(response)
-        self.out.clear_output()
-        self.out.append_stdout(text + "\n")
+        # Replace the outputs in one state update: clear_output() travels on
+        # another channel and can arrive after the new text, blanking it.
+        self.out.outputs = ({"output_type": "stream", "name": "stdout", "text": text + "\n"},)
         return text

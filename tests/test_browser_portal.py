@@ -16,80 +16,99 @@ pytestmark = [
 URL = "http://news.test/status/200"
 
 
-@pytest.fixture
-def sim():
+@pytest.fixture(scope="module")
+def network():
     s = Simulator(clock=VirtualClock(), name="test-browser-portal").serve()
     yield s
     s.stop()
 
 
-def test_browser_sees_511_follows_the_link_signs_in_and_loads_the_origin(sim):
+@pytest.fixture
+def sim(network):
+    # One network and one browser for the module (Chromium takes seconds to start);
+    # every test starts with all devices captive and the default mode.
+    network.gateway.portal.reset()
+    network.gateway.mode = "rfc6585"
+    return network
+
+
+@pytest.fixture(scope="module")
+def browser(network):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    args = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync",
-        f"--proxy-server={sim.gateway_url}",
-        # Loopback is never proxied by default; these host names are not loopback,
-        # but keep the list empty so nothing bypasses the gateway.
-        "--proxy-bypass-list=<-loopback>",
-        # Try plain http:// as asked, without an HTTPS-first detour.
-        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
-    ]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            page = browser.new_page()
-            response = page.goto(URL, wait_until="commit")
-            assert response.status == 511
-            assert response.headers["via"] == "1.1 labkit-gateway"
-            # The meta refresh (or the link) takes the browser to the portal.
-            page.wait_for_url("http://portal.labkit.test/login**", timeout=10_000)
-            assert page.title() == "Sign in to the network"
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync",
+            f"--proxy-server={network.gateway_url}",
+            # Try plain http:// as asked, without an HTTPS-first detour.
+            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
+        ])
+        yield b
+        b.close()
 
-            page.fill("input[name=user]", "guest")
-            page.fill("input[name=password]", "wrong")
-            page.click("#sign-in")
-            page.wait_for_selector("#error", timeout=10_000)
-            assert "wrong password" in page.inner_text("#error")
-            assert sim.gateway.portal.state("127.0.0.1").captive
 
-            page.fill("input[name=password]", "letmein")
-            page.click("#sign-in")
-            page.wait_for_selector("#remaining", timeout=10_000)
-            assert page.title() == "You are online"
-            assert not sim.gateway.portal.state("127.0.0.1").captive
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()  # fresh cookies and cache per test
+    yield context.new_page()
+    context.close()
 
-            content = page.goto(URL)
-            assert content.status == 200
-            assert content.headers["server"] == "labkit-origin"
-            assert content.headers["via"] == "1.1 labkit-gateway"
-            assert '"status": 200' in page.content() or '"status":200' in page.content()
-        finally:
-            browser.close()
+
+def test_browser_sees_511_follows_the_link_signs_in_and_loads_the_origin(sim, page):
+    response = page.goto(URL, wait_until="commit")
+    assert response.status == 511
+    assert response.headers["via"] == "1.1 labkit-gateway"
+    # The meta refresh (or the link) takes the browser to the portal.
+    page.wait_for_url("http://portal.labkit.test/login**", timeout=10_000)
+    assert page.title() == "Sign in to the network"
+
+    page.fill("input[name=user]", "guest")
+    page.fill("input[name=password]", "wrong")
+    page.click("#sign-in")
+    page.wait_for_selector("#error", timeout=10_000)
+    assert "wrong password" in page.inner_text("#error")
+    assert sim.gateway.portal.state("127.0.0.1").captive
+
+    page.fill("input[name=password]", "letmein")
+    page.click("#sign-in")
+    page.wait_for_selector("#remaining", timeout=10_000)
+    assert page.title() == "You are online"
+    assert not sim.gateway.portal.state("127.0.0.1").captive
+
+    content = page.goto(URL)
+    assert content.status == 200
+    assert content.headers["server"] == "labkit-origin"
+    assert content.headers["via"] == "1.1 labkit-gateway"
+    assert '"status":200' in page.content().replace(" ", "")
     # The browser was device 127.0.0.1; another address stays captive.
     assert sim.gateway.portal.state("127.0.0.2").captive
 
 
-def test_browser_link_on_the_511_page_without_refresh(sim):
+def test_browser_link_on_the_511_page_without_refresh(sim, page):
     """Follow the 511's link by clicking it, as a person would if refresh were off."""
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", f"--proxy-server={sim.gateway_url}",
-                  "--disable-features=HttpsUpgrades"])
-        try:
-            page = browser.new_page()
-            # The gateway's 511 body (fetched through the proxy from Python),
-            # rendered without its meta refresh so only the link can move on.
-            with sim.proxy_client(device="127.0.0.1") as client:
-                resp = client.get(URL, headers={"accept": "text/html"})
-            assert resp.status_code == 511
-            html = resp.text.replace('<meta http-equiv="refresh"', '<meta data-was-refresh')
-            page.route(URL, lambda route: route.fulfill(status=511, body=html, content_type="text/html"))
-            page.goto(URL)
-            page.click("a#login")
-            page.wait_for_url("http://portal.labkit.test/login", timeout=10_000)
-            assert page.locator("form input[type=password]").count() == 1
-        finally:
-            browser.close()
+    # The gateway's 511 body (fetched through the proxy from Python), rendered
+    # without its meta refresh so only the link can move on.
+    with sim.proxy_client(device="127.0.0.1") as client:
+        resp = client.get(URL, headers={"accept": "text/html"})
+    assert resp.status_code == 511
+    html = resp.text.replace('<meta http-equiv="refresh"', '<meta data-was-refresh')
+    page.route(URL, lambda route: route.fulfill(status=511, body=html, content_type="text/html"))
+    page.goto(URL)
+    page.click("a#login")
+    page.wait_for_url("http://portal.labkit.test/login", timeout=10_000)
+    assert page.locator("form input[type=password]").count() == 1
+
+
+def test_browser_https_before_sign_in_shows_no_page(sim, page):
+    with pytest.raises(Exception, match="ERR_TUNNEL_CONNECTION_FAILED"):
+        page.goto("https://news.test/")
+
+
+@pytest.mark.parametrize("mode,final_host", [("redirect", "portal.labkit.test"), ("spoof", "news.test")])
+def test_browser_in_misbehaving_modes(sim, page, mode, final_host):
+    """redirect: the address bar moves to the portal; spoof: the form appears under news.test."""
+    sim.gateway.mode = mode
+    response = page.goto(URL)
+    assert response.status == 200
+    assert page.url.split("/")[2] == final_host
+    assert page.locator("input[type=password]").count() == 1

@@ -107,11 +107,11 @@ class Gateway:
         mode = self._mode
         if mode == "proxy-auth":
             return self._proxy_auth(request)
-        if request.host.lower() == self.portal_host:
-            return self._stamp(self._portal(request))  # the walled garden: always reachable
         online = self.portal.is_online(request.client_host)
         if request.method == "CONNECT":
             return self._connect(request, online, mode)
+        if request.host.lower() == self.portal_host:
+            return self._stamp(self._portal(request))  # the walled garden: always reachable
         if online:
             return self._forward(request)
         if request.scheme == "https":

@@ -59,21 +59,28 @@ class PortalModes(w.VBox):
         self.url = url
         self.mode = w.Dropdown(options=list(MODES), value=gateway.mode, description="mode")
         self.out = w.Output(layout={"border": "1px solid #ccc"})
-        self.mode.observe(lambda change: self.show(change["new"]), names="value")
+        self.mode.observe(lambda change: self._render(change["new"]), names="value")
+        self.rows: list = []
         super().__init__([self.mode, self.out])
-        self.show(gateway.mode)
+        self._render(gateway.mode)
 
     def show(self, mode: str):
-        """Switch the gateway to ``mode`` and display the survey; returns its rows."""
+        """Choose ``mode`` as if from the dropdown; returns the rows it displays."""
+        if self.mode.value != mode:
+            self.mode.value = mode  # the observer switches and renders
+        else:
+            self._render(mode)
+        return self.rows
+
+    def _render(self, mode: str) -> None:
         import pandas as pd
 
         self.gateway.mode = mode
-        rows = survey(self.gateway, url=self.url)
-        table = pd.DataFrame([{"client": r.client, "status": r.status, "sees": r.sees} for r in rows])
+        self.rows = survey(self.gateway, url=self.url)
+        table = pd.DataFrame([{"client": r.client, "status": r.status, "sees": r.sees} for r in self.rows])
         self.out.outputs = ()  # clear_output() needs a front end; this works headless too
         self.out.append_stdout(f"mode {mode}: {MODES[mode]}\n")
         self.out.append_display_data(table.style.hide(axis="index"))
-        return rows
 
     def __repr__(self) -> str:
         return f"PortalModes(mode={self.mode.value!r})"

@@ -115,8 +115,11 @@ class _Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             response = self.inner.handle_request(request)
             t1 = time.perf_counter()
-            if hasattr(response, "_content"):  # built with content= (in-process): already decoded
+            if hasattr(response, "_content"):  # already read (and decoded)
                 body = response.content
+            elif isinstance(response.stream, httpx.ByteStream):
+                # In memory (in-process, or a cache hit): peek without consuming it.
+                body = _decoded(response.status_code, response.headers, b"".join(response.stream))
             else:
                 raw = b"".join(response.iter_raw())
                 response.close()
@@ -137,6 +140,8 @@ class _Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
             t1 = time.perf_counter()
             if hasattr(response, "_content"):
                 body = response.content
+            elif isinstance(response.stream, httpx.ByteStream):
+                body = _decoded(response.status_code, response.headers, b"".join(response.stream))
             else:
                 raw = b"".join([chunk async for chunk in response.aiter_raw()])
                 await response.aclose()

@@ -154,3 +154,14 @@ def test_cli_rejects_bad_arguments(capsys):
         main(["herd", "--clients", "0"])
     assert main(["herd", "--base", "0"]) == 2
     assert "base must be > 0" in capsys.readouterr().err
+
+
+def test_herd_over_http_helper_agrees_with_the_model():
+    from labkit.retry import herd_over_http
+
+    params = dict(clients=30, schedule="equal", seed=5, base=0.5, cap=8, duration=3, capacity=4)
+    real = herd_over_http(**params)
+    model = simulate_herd(**params)
+    assert (real.calls, real.load, real.completion_s) == (model.calls, model.load, model.completion_s)
+    with pytest.raises(ValueError, match="transport"):
+        herd_over_http(transport="carrier-pigeon")

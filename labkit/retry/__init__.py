@@ -3,7 +3,7 @@ the same policy in tenacity, and the thundering-herd simulation."""
 
 from ._checks import Check, check_policy
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
-from ._herd import HerdResult, compare_schedules, simulate_herd
+from ._herd import HerdResult, compare_schedules, herd_over_http, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -32,6 +32,7 @@ __all__ = [
     "arun_tenacity",
     "check_policy",
     "compare_schedules",
+    "herd_over_http",
     "parse_retry_after",
     "run",
     "run_experiment",

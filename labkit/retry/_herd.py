@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from ..origin._outage import OutageModel
 from ._schedules import SCHEDULES, Backoff
 
-__all__ = ["HerdResult", "compare_schedules", "simulate_herd"]
+__all__ = ["HerdResult", "compare_schedules", "herd_over_http", "simulate_herd"]
 
 
 @dataclass(slots=True)
@@ -167,3 +167,54 @@ def compare_schedules(schedules: Iterable[str] = ("none",) + SCHEDULES[1:], **kw
         rows.append(row)
     columns = ["schedule", "calls", "calls_per_client", "completion_s", "peak_rps", "unfinished"]
     return pd.DataFrame(rows)[columns].set_index("schedule")
+
+
+class _EventClock:
+    """A clock set to each event's exact time (``VirtualClock.advance`` would add float error)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def herd_over_http(*, transport: str = "inprocess", duration: float = 10.0,
+                   capacity: int | None = None, clients: int = 25, **kwargs) -> HerdResult:
+    """:func:`simulate_herd`, but every request is a real httpx request to ``/outage``.
+
+    ``transport`` is ``inprocess`` or ``loopback``. Slow (an httpx round trip per
+    call): for small herds, to check that the simulation agrees with HTTP.
+    """
+    import httpx
+
+    from .._simulator import Simulator
+
+    if capacity is None:
+        capacity = max(1, clients // 10)
+    clock = _EventClock()
+    sim = Simulator(clock=clock, name="herd-over-http")
+    try:
+        if transport == "inprocess":
+            client = sim.client()
+        elif transport == "loopback":
+            client = httpx.Client(base_url=sim.serve().origin_url, timeout=5)
+        else:
+            raise ValueError(f"transport must be inprocess or loopback, not {transport!r}")
+        with client:
+            client.put(f"/outage?key=herd&duration={duration}&capacity={capacity}").raise_for_status()
+
+            def call(t: float) -> bool:
+                clock.now = t
+                return client.get("/outage?key=herd").status_code == 200
+
+            return simulate_herd(clients=clients, duration=duration, capacity=capacity, call=call,
+                                 **kwargs)
+    finally:
+        sim.stop()

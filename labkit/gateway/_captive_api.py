@@ -4,7 +4,7 @@ A device learns this resource's URI from the network (RFC 8910: DHCPv4
 option 114, DHCPv6 option 103, IPv6 RA option 37), fetches it with
 ``Accept: application/captive+json`` and reads its state (RFC 8908 section 5)
 instead of guessing from a probe. The real API MUST be served over HTTPS
-(RFC 8908 section 4.1); on loopback the lab serves it over plain HTTP.
+(RFC 8908 section 4); on loopback the lab serves it over plain HTTP.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ._portal import DeviceState
 
 __all__ = ["CAPTIVE_JSON", "captive_document", "captive_response"]
 
-# RFC 8908 section 8.2 registers this media type.
+# RFC 8908 section 8.1 registers this media type.
 CAPTIVE_JSON = "application/captive+json"
 
 
@@ -41,7 +41,7 @@ def captive_document(
 
 def captive_response(doc: dict[str, object]) -> Response:
     # The state is per device and changes any second: never share or store it
-    # (RFC 8908 section 5 asks for private caching; no-store is the strict form).
+    # (RFC 8908 section 5: "private", or something stricter such as no-store).
     return Response(
         200,
         [("content-type", CAPTIVE_JSON), ("cache-control", "private, no-store")],

@@ -50,7 +50,7 @@ class Gateway:
     """An intercepting proxy with a captive portal, as a ``(Request) -> Response`` handler.
 
     ``upstream`` answers every host but the portal's. Devices are told apart by
-    ``request.client[0]`` (RFC 8952 section 2.4). ``mode`` may be switched at
+    ``request.client[0]`` (an IP address identifier, RFC 8952 section 3.4.2). ``mode`` may be switched at
     any time (see :data:`MODES`). Credentials of the simulated venue:
     user ``guest``, password ``letmein`` (:data:`labkit.gateway.DEFAULT_USERS`).
     """
@@ -233,7 +233,7 @@ class Gateway:
         response.headers.append(("date", http_date(self.clock.time())))
         return response
 
-    # -- the user portal (RFC 8952 section 2.3) ------------------------------
+    # -- the user portal (RFC 8952 section 4.1, initial connection) ----------
     def _portal(self, request: Request) -> Response:
         path, method, device = request.path, request.method, request.client_host
         if path in ("/", "/login"):

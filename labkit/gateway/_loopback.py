@@ -30,7 +30,7 @@ def proxy_transport(proxy_url: str, *, device: str = "127.0.0.1") -> httpx.HTTPT
     """An ``httpx.HTTPTransport`` through the proxy at ``proxy_url``, connecting from ``device``.
 
     The source address is how the gateway tells devices apart (RFC 8952
-    section 2.4). httpx 0.28 ignores ``local_address`` once ``proxy`` is set,
+    section 3.4.2). httpx 0.28 ignores ``local_address`` once ``proxy`` is set,
     so the transport's pool is httpcore's proxy pool with a network backend
     that binds ``device``. ``user:password@`` in ``proxy_url`` becomes
     ``Proxy-Authorization``.

@@ -50,7 +50,7 @@ def network_auth_page(login_url: str) -> bytes:
 
 
 def login_page(action: str, *, next_url: str = "", error: str = "", user: str = "") -> bytes:
-    """The user portal's sign-in form (RFC 8952 section 2.3)."""
+    """The user portal's sign-in form (RFC 8952 section 4.1: the user signs in to the portal)."""
     err = f"<p class=\"error\" id=\"error\">{escape(error)}</p>\n" if error else ""
     return _doc(
         "Sign in to the network",

@@ -1,7 +1,7 @@
-"""The user portal's per-device state machine (RFC 8952 section 2.3 and 3).
+"""The user portal's per-device state machine (RFC 8952 sections 2.4 and 4).
 
 Each device (identified by its address, as real enforcement devices do:
-RFC 8952 section 2.4) is in one of two states::
+RFC 8952 section 3.4.2) is in one of two states::
 
     CAPTIVE --sign_in(valid credentials)--> ONLINE
     ONLINE  --sign_out() | session expiry--> CAPTIVE

@@ -111,3 +111,11 @@ def test_console_entry_point(sim):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "407-without-proxy-authenticate" in out.stdout
+
+
+def test_https_through_a_captive_proxy_explains_the_refused_tunnel(sim, capsys):
+    sim.gateway.mode = "rfc6585"
+    code, text = run("--proxy", sim.gateway_url, "https://example.test/")
+    assert code == 2
+    assert "ERROR tunnel-refused" in text and "511" in text
+    assert "ProxyError" in capsys.readouterr().err

@@ -134,6 +134,14 @@ def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> l
     """
     ex = redact_exchange(_coerce(exchange))
     if ex.status == 0:
+        if (ex.error or "").startswith("ProxyError"):
+            # httpx reports a refused CONNECT as an error: the proxy's status is all there is.
+            return [Finding("tunnel-refused", "error", "The proxy refused the HTTPS tunnel.",
+                            f"The proxy answered CONNECT with an error ({ex.error}), so no request reached "
+                            "the site. A captive network cannot show its page inside HTTPS; that is why "
+                            "RFC 6585 section 6.1 notes portals can do nothing useful for HTTPS. Repeat "
+                            "the request over http:// to read the portal's answer.",
+                            "RFC 9110 section 9.3.6", subject="connection")]
         return [Finding("no-response", "error", "The exchange got no response.",
                         f"The request failed before a response arrived: {ex.error}.",
                         "RFC 9112 section 9.6", subject="connection")]

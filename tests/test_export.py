@@ -284,3 +284,33 @@ def test_from_har_rejects_other_documents(bad):
 def test_repr_and_answered_by_never_show_userinfo():
     ex = Exchange.build(200, [("server", "labkit-origin")], "", url=f"http://alice:{SECRET}@origin.test/")
     assert SECRET not in repr(ex) and ex.answered_by == "origin"
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret=st.from_regex(r"[A-Za-z0-9]{12,30}", fullmatch=True),
+       where=st.sampled_from(["authorization", "proxy-authorization", "cookie", "form", "json", "query"]))
+def test_no_export_or_display_shows_a_secret(secret, where):
+    from labkit.inspect import report
+
+    headers, body, url = [("content-type", "application/json")], b"", "http://origin.test/x"
+    if where in ("authorization", "proxy-authorization"):
+        headers.append((where, f"Bearer {secret}"))
+    elif where == "cookie":
+        headers.append(("cookie", f"sid={secret}"))
+    elif where == "form":
+        headers = [("content-type", "application/x-www-form-urlencoded")]
+        body = f"user=guest&password={secret}".encode()
+    elif where == "json":
+        body = json.dumps({"refresh_token": secret}).encode()
+    else:
+        url += f"?token={secret}"
+    ex = Exchange.build(200, [("content-type", "application/json"), ("set-cookie", f"sid={secret}")],
+                        json.dumps({"access_token": secret}), method="POST", url=url,
+                        request_headers=headers, request_body=body)
+    cap = Capture()
+    cap.add(ex)
+    outputs = [to_json([ex]), json.dumps(to_har([ex])), to_curl(ex), report(ex), repr(ex),
+               cap.to_dataframe().to_json(), cap.to_json(), json.dumps(cap.to_har())]
+    assert secret in to_json([ex], redact=False)  # the secret was really there to leak
+    for text in outputs:
+        assert secret not in text

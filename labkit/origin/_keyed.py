@@ -6,9 +6,12 @@ per *client key*, so two learners, or two tests, never share a counter.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
 from ..core import Request, Response, problem
 
-__all__ = ["BadParam", "choice", "client_key", "number"]
+__all__ = ["BadParam", "choice", "client_key", "number", "query"]
 
 MAX_KEY = 64
 
@@ -20,9 +23,20 @@ class BadParam(ValueError):
         return problem(400, str(self), title="Invalid parameter", instance=request.path)
 
 
+@lru_cache(maxsize=1024)
+def _query(query: str) -> dict[str, str]:
+    # Each endpoint reads several parameters; parse a query string once, not per parameter.
+    return dict(parse_qsl(query, keep_blank_values=True))
+
+
+def query(request: Request) -> dict[str, str]:
+    """The request's query parameters (a cached dict: do not modify it)."""
+    return _query(request.query)
+
+
 def client_key(request: Request) -> str:
     """``?key=``, else the ``X-Client-Key`` header, else the client's address."""
-    key = request.query_params.get("key") or request.header("x-client-key") or request.client_host
+    key = query(request).get("key") or request.header("x-client-key") or request.client_host
     if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
         raise BadParam(f"key must be 1-{MAX_KEY} printable ASCII characters")
     return key
@@ -31,7 +45,7 @@ def client_key(request: Request) -> str:
 def number(request: Request, name: str, default: float, *, lo: float, hi: float,
            kind: type = int) -> float:
     """Query parameter ``name`` as ``kind`` within [lo, hi], or ``default`` when absent."""
-    text = request.query_params.get(name)
+    text = query(request).get(name)
     if text is None or text == "":
         return default
     try:
@@ -45,7 +59,7 @@ def number(request: Request, name: str, default: float, *, lo: float, hi: float,
 
 def choice(request: Request, name: str, options: tuple[str, ...]) -> str:
     """Query parameter ``name``, one of ``options`` (the first is the default)."""
-    value = request.query_params.get(name) or options[0]
+    value = query(request).get(name) or options[0]
     if value not in options:
         raise BadParam(f"{name}={value!r}: use one of {', '.join(options)}")
     return value

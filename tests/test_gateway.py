@@ -391,3 +391,38 @@ def test_survey_rows_per_mode():
     assert seen["redirect"]["Android probe"].sees.startswith("portal")
     # The survey's own device is left captive; nobody else was touched.
     assert sim.gateway.portal.devices() == [] or all(d.captive for d in sim.gateway.portal.devices())
+
+
+# -- async clients and threads ------------------------------------------------------------
+@pytest.mark.anyio
+async def test_async_client_through_the_gateway(sim):
+    async with sim.async_client(device="127.0.0.9", gateway=True) as client:
+        assert (await client.get(URL)).status_code == 511
+        r = await client.post(LOGIN, data={"user": "guest", "password": "letmein"})
+        assert r.status_code == 200
+        assert (await client.get(URL)).status_code == 200
+
+
+def test_devices_on_many_threads_do_not_interfere(sim):
+    import threading
+
+    errors = []
+
+    def device_life(n):
+        addr = f"127.0.1.{n}"
+        try:
+            with device(sim, addr) as client:
+                for _ in range(20):
+                    assert client.get(URL).status_code == 511
+                    sim.gateway.portal.sign_in(addr, "guest", "letmein")
+                    assert client.get(URL).status_code == 200
+                    assert sim.gateway.portal.sign_out(addr)
+        except Exception as exc:  # collected: an assert in a thread would be lost
+            errors.append((addr, exc))
+
+    threads = [threading.Thread(target=device_life, args=(n,)) for n in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

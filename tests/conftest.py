@@ -54,9 +54,9 @@ def _no_real_sleep(request, monkeypatch):
         check(seconds)
         return real_sleep(seconds)
 
-    async def asleep(delay, result=None):
-        check(delay)
-        return await real_asleep(delay, result)
+    def asleep(delay, result=None):
+        check(delay)  # at call time, so the caller's frame is the one judged
+        return real_asleep(delay, result)
 
     monkeypatch.setattr(_time, "sleep", sleep)
     monkeypatch.setattr(_asyncio, "sleep", asleep)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass
-from importlib import metadata
-
-from packaging.requirements import Requirement
 
 __all__ = ["EnvironmentReport", "check_environment"]
 
@@ -51,6 +48,11 @@ class EnvironmentReport:
 
 def check_environment() -> EnvironmentReport:
     """Check every runtime requirement that labkit's package metadata declares."""
+    # Imported here: metadata parsing is slow and only this check needs it.
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
     checks = []
     for text in metadata.requires("labkit") or []:
         req = Requirement(text)

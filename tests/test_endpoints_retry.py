@@ -178,3 +178,20 @@ def test_routes_are_listed_on_the_index(client):
     routes = client.get("/").json()["routes"]
     for prefix in ("/flaky", "/unavailable", "/ratelimit", "/outage", "/orders"):
         assert prefix in routes
+
+
+def test_a_stall_over_loopback_is_bounded():
+    # A client with a long timeout is not held forever: after Stall.seconds the
+    # server drops the connection (here 50 ms, so the test stays fast).
+    import time
+
+    from labkit import LoopbackServer, Stall
+
+    def stall(request):
+        raise Stall(0.05)
+
+    with LoopbackServer(stall, name="test-stall-bound") as server:
+        started = time.perf_counter()
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(server.url + "/", timeout=5)
+        assert time.perf_counter() - started < 2

@@ -266,3 +266,32 @@ def test_labkit_inspect_is_both_the_package_and_the_function():
     ex = Exchange.build(401, [], "")
     assert labkit.inspect(ex) == module.inspect(ex) == inspect(ex)
     assert "Capture" in module.__all__
+
+
+@pytest.mark.parametrize("transport", ["in-process", "socket"])
+def test_capture_keeps_encoded_bodies_intact_for_the_client(transport):
+    import gzip
+
+    from labkit.transport import InProcessTransport, LoopbackServer
+
+    page = b"<p>" + b"captive " * 200 + b"</p>"
+
+    def gzipped(request):
+        return Response(200, [("content-type", "text/html"), ("content-encoding", "gzip")], gzip.compress(page))
+
+    cap = Capture()
+    if transport == "socket":
+        server = LoopbackServer(gzipped, name="test-inspect-gzip").start()
+        client, url = httpx.Client(), server.url + "/"
+    else:
+        server, client, url = None, httpx.Client(transport=InProcessTransport(gzipped)), "http://x.test/"
+    try:
+        with cap.attach(client):
+            r = client.get(url)
+        assert r.content == page  # decoded once, by the client, as without a capture
+        assert cap[0].response_body == page and cap[0].header("content-encoding") == "gzip"
+        if transport == "socket":
+            assert r.elapsed.total_seconds() >= 0  # httpx's own timing still works
+    finally:
+        if server:
+            server.stop()

@@ -189,3 +189,29 @@ def test_decorrelated_uses_the_previous_delay():
     policy = RetryPolicy(backoff=Backoff(kind="decorrelated", base=1.0, cap=100.0, attempts=9))
     d = policy.decide(resp(503), attempt=2, previous_delay=10.0, rng=random.Random(3))
     assert 1.0 <= d.delay <= 30.0
+
+
+def test_captured_exchanges_decide_like_responses():
+    from labkit.inspect import Exchange
+
+    ex = Exchange.build(503, {"Retry-After": "9"})
+    assert decide(ex) == decide(resp(503, retry_after="9"))
+    assert decide(Exchange.build(511)).action == "sign-in"
+    failed = Exchange.build(0, error="ReadTimeout: The server sent nothing (stalled).")
+    assert decide(failed, "POST").action == "stop"
+    assert decide(failed, "GET").action == "retry" and "ReadTimeout" in decide(failed).reason
+    never_sent = Exchange.build(0, error="ConnectError: refused")
+    assert decide(never_sent, "POST").action == "retry"
+
+
+def test_an_exchange_recorded_by_capture():
+    import labkit
+    from labkit.inspect import Capture
+
+    sim = labkit.Simulator(clock=labkit.VirtualClock(), name="test-policy-capture")
+    cap = Capture()
+    client = cap.attach(sim.client())
+    client.get("/ratelimit?rate=0.5&burst=1&key=cap")
+    client.get("/ratelimit?rate=0.5&burst=1&key=cap")
+    d = decide(cap[-1])
+    assert cap[-1].status == 429 and d.action == "retry" and d.delay == 2.0

@@ -93,16 +93,33 @@ def parse_retry_after(value: str | None, *, now: float | None = None,
     return max(0.0, when - now)
 
 
-def _status_and_headers(outcome: Any) -> tuple[int | None, Any]:
+def _exchange_error(text: str | None) -> BaseException:
+    # A captured Exchange keeps its error as "ClassName: message"; rebuild the
+    # httpx exception so the same rules apply to a capture as to a live call.
+    name, _, message = (text or "TransportError: no response").partition(": ")
+    cls = getattr(httpx, name, None)
+    if isinstance(cls, type) and issubclass(cls, httpx.TransportError):
+        return cls(message)
+    return httpx.TransportError(text or "no response")
+
+
+def _status_and_headers(outcome: Any) -> tuple[int | None, Any, Any]:
+    """(status, header getter, outcome-as-exception) for anything decide() accepts."""
     if isinstance(outcome, BaseException):
-        return None, None
+        return None, None, outcome
     if isinstance(outcome, int):
-        return outcome, None
+        return outcome, None, None
     if hasattr(outcome, "status_code"):  # httpx.Response
-        return outcome.status_code, outcome.headers.get
+        return outcome.status_code, outcome.headers.get, None
+    if hasattr(outcome, "response_headers") and hasattr(outcome, "status"):  # labkit.inspect.Exchange
+        if not outcome.status:
+            return None, None, _exchange_error(outcome.error)
+        headers = {k.lower(): v for k, v in reversed(outcome.response_headers)}
+        return outcome.status, lambda name: headers.get(name.lower()), None
     if hasattr(outcome, "status"):  # labkit.core.Response
-        return outcome.status, outcome.header
-    raise TypeError(f"cannot decide on {type(outcome).__name__}: pass a response, a status or an exception")
+        return outcome.status, outcome.header, None
+    raise TypeError(f"cannot decide on {type(outcome).__name__}: pass a response, an exchange, "
+                    "a status or an exception")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,8 +150,8 @@ class RetryPolicy:
         rng: random.Random | None = None,
     ) -> Decision:
         """Decide after attempt number ``attempt`` (1 for the first request) ended in
-        ``outcome``: an ``httpx.Response``, a ``labkit.core.Response``, a bare status
-        code, or the exception the client raised.
+        ``outcome``: an ``httpx.Response``, a captured ``labkit.inspect.Exchange``, a
+        ``labkit.core.Response``, a bare status code, or the exception the client raised.
 
         ``refreshed`` / ``signed_in``: whether credentials were already refreshed or
         the user already signed in during this call. ``now``: the clock's time, for
@@ -143,13 +160,14 @@ class RetryPolicy:
         if attempt < 1:
             raise ValueError("attempts are numbered from 1")
         method = method.upper()
-        status, header = _status_and_headers(outcome)
+        status, header, error = _status_and_headers(outcome)
         safe = method in self.idempotent_methods or idempotency_key
         why_safe = (f"{method} is idempotent" if method in self.idempotent_methods
                     else "the Idempotency-Key makes it safe")
         left = attempt < self.backoff.attempts
 
         if status is None:
+            outcome = error
             name = type(outcome).__name__
             if not isinstance(outcome, httpx.TransportError):
                 return Decision("stop", 0.0, f"{name} is not a network failure; not retried")

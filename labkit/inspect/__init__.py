@@ -11,7 +11,6 @@ import types
 from ._attribution import Attribution, attribute
 from ._cache import with_cache
 from ._capture import Capture
-from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._exchange import Exchange
 from ._export import from_har, from_json, to_curl, to_har, to_json
 from ._findings import LEVELS, Finding
@@ -19,7 +18,6 @@ from ._lint import inspect, inspect_all
 from ._redaction import redact_exchange
 from ._report import report
 from ._rules import RULES, Rule
-from ._seedpage import error_middleware, inspect_handler, problems_of, seed_page_app
 
 __all__ = [
     "Attribution",
@@ -50,6 +48,25 @@ __all__ = [
     "verdict",
     "with_cache",
 ]
+
+# Notebook-only helpers load on first use, to keep `import labkit` light.
+_LAZY = {
+    "SCENARIOS": "._compare", "Scenario": "._compare", "compare": "._compare",
+    "run_scenario": "._compare", "verdict": "._compare",
+    "error_middleware": "._seedpage", "inspect_handler": "._seedpage",
+    "problems_of": "._seedpage", "seed_page_app": "._seedpage",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 class _CallableModule(types.ModuleType):

@@ -202,7 +202,9 @@ class RetryPolicy:
             wait = None
             if self.respect_retry_after and status in RETRY_AFTER_STATUSES and header is not None:
                 raw = header("retry-after")
-                wait = parse_retry_after(raw, now=now, date=header("date"))
+                # The Date header is needed only for an HTTP-date read without a clock.
+                date = header("date") if raw is not None and now is None else None
+                wait = parse_retry_after(raw, now=now, date=date)
                 if wait is not None:
                     capped = min(wait, self.max_retry_after)
                     note = f" (capped from {wait:g} s)" if capped < wait else ""

@@ -13,7 +13,7 @@ __all__ = ["main"]
 def _serve(args: argparse.Namespace) -> int:
     from ._simulator import Simulator
 
-    sim = Simulator().serve(port=args.port, host=args.host)
+    sim = Simulator().serve(port=args.port, host=args.host, gateway_port=args.gateway_port)
     # Scripts wait for these lines; keep their form ("name: URL").
     print(f"origin: {sim.origin_url}", flush=True)
     print(f"gateway: {sim.gateway_url}", flush=True)
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the simulator on loopback until interrupted")
     serve.add_argument("--port", type=int, default=0, help="origin port (default: a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument("--gateway-port", type=int, default=0,
+                       help="captive-portal gateway (HTTP proxy) port (default: a free one)")
     serve.set_defaults(func=_serve)
 
     insp = commands.add_parser("inspect", help="send one request; print the exchange and its findings "

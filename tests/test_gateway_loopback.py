@@ -147,3 +147,20 @@ def test_plain_requests_keep_working_after_a_refused_connect(sim):
             assert client.get(URL).status_code == 511
         sim.gateway.portal.sign_in("127.0.0.6", "guest", "letmein")
         assert client.get(URL).status_code == 200
+
+
+@pytest.mark.allow_sleep  # Popen.wait(timeout=) polls with short sleeps while the CLI exits
+def test_cli_gateway_port_option():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "labkit", "serve", "--gateway-port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        assert proc.stdout.readline().strip() == f"gateway: http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

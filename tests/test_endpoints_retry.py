@@ -195,3 +195,16 @@ def test_a_stall_over_loopback_is_bounded():
         with pytest.raises(httpx.RemoteProtocolError):
             httpx.get(server.url + "/", timeout=5)
         assert time.perf_counter() - started < 2
+
+
+def test_per_key_state_is_bounded(monkeypatch):
+    # A server fed fresh keys forever forgets the oldest instead of growing.
+    from labkit.origin import _keyed
+
+    monkeypatch.setattr(_keyed, "MAX_KEYS", 3)
+    sim = Simulator(clock=VirtualClock(), name="test-bounded-keys")
+    c = sim.client()
+    for k in range(5):
+        assert c.get(f"/flaky?fail=1&key=k{k}").status_code == 503
+    assert c.get("/flaky?fail=1&key=k4").status_code == 200  # recent: remembered
+    assert c.get("/flaky?fail=1&key=k0").status_code == 503  # oldest: forgotten, starts over

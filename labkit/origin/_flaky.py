@@ -13,7 +13,7 @@ import json
 import threading
 
 from ..core import Disconnect, Request, Response, Stall, problem
-from ._keyed import BadParam, choice, client_key, number
+from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["FlakyRoute"]
 
@@ -43,6 +43,7 @@ class FlakyRoute:
         with self._lock:
             call = self._calls.get(key, 0) + 1
             self._calls[key] = call
+            trim(self._calls)
         if call > fail:
             doc = {"ok": True, "key": key, "call": call, "failed_before": fail}
             return Response(200, [("content-type", "application/json"),

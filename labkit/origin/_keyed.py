@@ -11,9 +11,12 @@ from urllib.parse import parse_qsl
 
 from ..core import Request, Response, problem
 
-__all__ = ["BadParam", "choice", "client_key", "number", "query"]
+__all__ = ["BadParam", "MAX_KEYS", "choice", "client_key", "number", "query", "trim"]
 
 MAX_KEY = 64
+# State is kept per key; bound it so a long-running server fed fresh keys
+# forever forgets its oldest keys instead of growing without limit.
+MAX_KEYS = 10_000
 
 
 class BadParam(ValueError):
@@ -63,3 +66,9 @@ def choice(request: Request, name: str, options: tuple[str, ...]) -> str:
     if value not in options:
         raise BadParam(f"{name}={value!r}: use one of {', '.join(options)}")
     return value
+
+
+def trim(table: dict) -> None:
+    """Forget the oldest entries of ``table`` beyond :data:`MAX_KEYS` (call under the lock)."""
+    while len(table) > MAX_KEYS:
+        del table[next(iter(table))]

@@ -20,7 +20,7 @@ import json
 import threading
 
 from ..core import Disconnect, Request, Response, Stall, problem
-from ._keyed import BadParam, choice, client_key, number
+from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["OrdersRoute"]
 
@@ -78,6 +78,7 @@ class OrdersRoute:
         fingerprint = hashlib.sha256(request.body).hexdigest()
         with self._lock:
             book = self._books.setdefault(key, _Book())
+            trim(self._books)
             if idem is not None and idem in book.replies:
                 seen, status, body = book.replies[idem]
                 if seen != fingerprint:

@@ -20,7 +20,7 @@ import math
 import threading
 
 from ..core import Clock, Request, Response, problem
-from ._keyed import BadParam, client_key, number
+from ._keyed import BadParam, client_key, number, trim
 
 __all__ = ["OutageModel", "OutageRoute"]
 
@@ -104,6 +104,7 @@ class OutageRoute:
             if request.method == "PUT" or model is None:
                 model = self._models[key] = OutageModel(
                     duration=duration, capacity=capacity, start=now)
+                trim(self._models)
                 if request.method == "PUT":
                     return _json(201, {"key": key, "duration": duration, "capacity": capacity})
             ok = model.admit(now)

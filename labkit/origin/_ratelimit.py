@@ -13,7 +13,7 @@ import math
 import threading
 
 from ..core import Clock, Request, Response, problem
-from ._keyed import BadParam, client_key, number
+from ._keyed import BadParam, client_key, number, trim
 
 __all__ = ["RateLimitRoute"]
 
@@ -41,6 +41,7 @@ class RateLimitRoute:
             bucket = self._buckets.get(key)
             if bucket is None or bucket[2] != rate or bucket[3] != burst:
                 bucket = self._buckets[key] = [float(burst), now, rate, burst]
+                trim(self._buckets)
             tokens = min(burst, bucket[0] + (now - bucket[1]) * rate)
             bucket[1] = now
             allowed = tokens >= 1.0 - 1e-9  # float refill must not miss a whole token

@@ -16,7 +16,7 @@ import math
 import threading
 
 from ..core import Clock, Request, Response, http_date, problem
-from ._keyed import BadParam, choice, client_key, number
+from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["UnavailableRoute"]
 
@@ -42,6 +42,7 @@ class UnavailableRoute:
         with self._lock:
             # Whole seconds: an HTTP-date cannot say anything finer.
             until = self._until.setdefault(key, math.ceil(now + wait))
+            trim(self._until)
         if now >= until:
             doc = {"ok": True, "key": key, "recovered_at": http_date(until)}
             return Response(200, [("content-type", "application/json"),

@@ -295,3 +295,11 @@ def test_capture_keeps_encoded_bodies_intact_for_the_client(transport):
     finally:
         if server:
             server.stop()
+
+
+def test_findings_become_a_dataframe():
+    from labkit.inspect import findings_frame
+
+    df = findings_frame(inspect(Exchange.build(401, [], "x")))
+    assert list(df.columns[:3]) == ["level", "id", "summary"]
+    assert df.loc[0, "id"] == "401-without-www-authenticate" and df.loc[0, "level"] == "error"

@@ -32,6 +32,7 @@ __all__ = [
     "attribute",
     "compare",
     "error_middleware",
+    "findings_frame",
     "from_har",
     "from_json",
     "inspect",
@@ -55,6 +56,7 @@ _LAZY = {
     "run_scenario": "._compare", "verdict": "._compare",
     "error_middleware": "._seedpage", "inspect_handler": "._seedpage",
     "problems_of": "._seedpage", "seed_page_app": "._seedpage",
+    "findings_frame": "._frame",
 }
 
 

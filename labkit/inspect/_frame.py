@@ -6,7 +6,7 @@ from ._attribution import attribute
 from ._exchange import Exchange
 from ._redaction import redact_exchange
 
-__all__ = ["exchanges_to_dataframe"]
+__all__ = ["exchanges_to_dataframe", "findings_frame"]
 
 COLUMNS = [
     "id", "flow", "step", "method", "url", "status", "reason", "answered_by", "generated_by",
@@ -37,7 +37,8 @@ def exchanges_to_dataframe(exchanges: list[Exchange], *, redact: bool = True):
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def findings_to_dataframe(findings):
+def findings_frame(findings):
+    """Findings as a pandas DataFrame, one row each, most serious first."""
     import pandas as pd
 
     return pd.DataFrame([f.to_dict() for f in findings],

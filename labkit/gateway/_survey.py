@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..transport import InProcessTransport
 from ._gateway import Gateway
 from ._probes import run_probes
 
@@ -38,6 +37,8 @@ def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device
     reads real time: with a VirtualClock far from now its stored entries look
     stale (start the clock at ``time.time()`` to see freshness at work).
     """
+    from ..transport import InProcessTransport  # here: labkit.origin imports this package
+
     portal = gateway.portal
     portal.sign_out(device)
     transport = InProcessTransport(gateway, client=(device, 50001))
@@ -97,7 +98,7 @@ def _api(client: httpx.Client, url: str) -> Sighting:
     return Sighting("API client", status, sees)
 
 
-def _cache(gateway: Gateway, inner: InProcessTransport, url: str, device: str) -> Sighting:
+def _cache(gateway: Gateway, inner: httpx.BaseTransport, url: str, device: str) -> Sighting:
     import hishel  # hishel is only needed for this row
     from hishel.httpx import CacheTransport
 

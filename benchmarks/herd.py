@@ -5,7 +5,8 @@
    10,000 clients in under 2 s on a 2-core machine.
 2. Runner overhead per attempt: `labkit.retry.run` (and `run_tenacity`) over an
    in-process client against /flaky, minus the same number of plain
-   `client.get` calls; and `RetryPolicy.decide` alone.
+   `client.get` calls; the runners with a stub client that answers instantly
+   (their own cost, without HTTP); and `RetryPolicy.decide` alone.
 
 Prints a table and writes benchmarks/results/herd.json.
 """
@@ -26,6 +27,8 @@ import itertools
 import json
 import platform
 import time
+
+import httpx
 
 from labkit import Simulator, VirtualClock  # noqa: E402
 from labkit.retry import (  # noqa: E402
@@ -86,6 +89,27 @@ def runner_overhead(calls: int, repeat: int) -> dict:
                                   clock=clock, seed=i)
             assert len(result.attempts) == 5 and result.ok
 
+    class Stub:
+        """A client that answers instantly (503 x4, then 200): the runner's own cost alone."""
+
+        def __init__(self):
+            self.n = 0
+            self.replies = (httpx.Response(503), httpx.Response(200))
+
+        def request(self, method, url, **kwargs):
+            self.n += 1
+            return self.replies[self.n % 5 == 0]
+
+    def stub_runner():
+        stub = Stub()
+        for i in range(calls):
+            run(stub, "GET", "/x", policy=policy, clock=clock, seed=i)
+
+    def stub_tenacity():
+        stub = Stub()
+        for i in range(calls):
+            run_tenacity(stub, "GET", "/x", policy=policy, clock=clock, seed=i)
+
     def decide_only():
         response = client.get("/status/503")
         for i in range(attempts):
@@ -93,6 +117,7 @@ def runner_overhead(calls: int, repeat: int) -> dict:
 
     out = {"attempts": attempts}
     cases = (("plain_httpx", plain), ("runner", ours), ("tenacity_runner", theirs),
+             ("runner_stub_client", stub_runner), ("tenacity_stub_client", stub_tenacity),
              ("decide_only", decide_only))
     best = {name: float("inf") for name, _ in cases}
     for _ in range(repeat):  # interleaved, so background load hits every case alike

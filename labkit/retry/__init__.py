@@ -1,6 +1,7 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
+from ..origin._outage import OutageModel
 from ._checks import Check, check_policy
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import HerdResult, compare_schedules, herd_over_http, simulate_herd
@@ -24,6 +25,7 @@ __all__ = [
     "Experiment",
     "HerdResult",
     "IDEMPOTENT_METHODS",
+    "OutageModel",
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryResult",

@@ -3,10 +3,10 @@
 A discrete-event simulation. Every client sends its first request in the first
 ``arrival_s`` seconds, while the server is down; each failed request is retried
 after the client's backoff delay, until it succeeds (no attempt limit). The
-server is :class:`labkit.origin.OutageModel`, the very model behind the
+server is :class:`labkit.retry.OutageModel`, the very model behind the
 ``/outage`` endpoint, called directly: an httpx round trip costs ~100 us
 (``shared/notes/peers.md``), the model well under 1 us, so 10,000 clients take
-about a second. Pass ``call=`` to send each request some other way (a test
+well under a second. Pass ``call=`` to send each request some other way (a test
 sends them through real httpx clients and gets the same result).
 """
 

@@ -43,3 +43,13 @@ def test_portal_modes_switches_the_gateway_and_shows_the_survey():
     assert rows == modes.rows
     assert {r.client for r in rows} == {"browser", "API client", "Android probe", "Apple probe", "shared cache"}
     assert {r.status for r in rows} == {200}
+
+
+def test_sign_in_form_shows_a_dead_client_instead_of_failing_silently():
+    sim = Simulator(clock=VirtualClock(), name="test-widget-closed")
+    client = sim.client(device="127.0.0.2", gateway=True)
+    form = SignInForm(client)
+    client.close()
+    form.password.value = "letmein"
+    assert form.submit() is None
+    assert form.out.outputs[-1]["text"].startswith("no answer: RuntimeError")

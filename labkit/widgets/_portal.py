@@ -6,6 +6,7 @@ They hold no logic: :func:`labkit.gateway.submit_login` signs in and
 
 from __future__ import annotations
 
+import httpx
 import ipywidgets as w
 
 from ..gateway import MODES, submit_login, submit_logout, survey
@@ -33,12 +34,18 @@ class SignInForm(w.VBox):
 
     def submit(self):
         """Post the form now; returns the :class:`~labkit.gateway.LoginResult` it shows."""
-        result = submit_login(self.client, self.user.value, self.password.value)
-        self._show(f"{result.status}: {result.message}")
-        return result
+        return self._run(lambda: submit_login(self.client, self.user.value, self.password.value))
 
     def leave(self):
-        result = submit_logout(self.client)
+        return self._run(lambda: submit_logout(self.client))
+
+    def _run(self, action):
+        # A button callback's exception would vanish into the kernel log: show it.
+        try:
+            result = action()
+        except (httpx.HTTPError, RuntimeError) as exc:
+            self._show(f"no answer: {type(exc).__name__}: {exc}")
+            return None
         self._show(f"{result.status}: {result.message}")
         return result
 

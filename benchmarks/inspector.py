@@ -1,4 +1,4 @@
-"""Inspector benchmarks (run on demand: `.venv/bin/python benchmarks/inspect.py`).
+"""Inspector benchmarks (run on demand: `.venv/bin/python benchmarks/inspector.py`).
 
 1. Capture overhead per exchange, in-process: the same GET /status/204 through
    `sim.client()` with and without a Capture attached (sync and async),

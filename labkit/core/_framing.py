@@ -25,7 +25,10 @@ def frame(response: Response, method: str) -> Response:
         response.without_headers(("content-length", "content-type"))
         return response
     headers = response.headers
-    if not any(k == "content-length" for k, _ in headers):
+    for name, _ in headers:
+        if name == "content-length":
+            break
+    else:
         headers.append(("content-length", str(len(response.body))))
     if method == "HEAD":
         response.body = b""

@@ -48,6 +48,8 @@ class Request:
 
     @property
     def query_params(self) -> dict[str, str]:
+        if not self.query:
+            return {}
         return dict(parse_qsl(self.query, keep_blank_values=True))
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import chain
 
 
 from ..core import (
@@ -114,7 +115,8 @@ def _request_id(request: Request) -> str:
 
 
 def _check_size(request: Request) -> Response | None:
-    size = sum(len(k) + len(v) + 4 for k, v in request.headers)
+    # ': ' and CRLF add 4 bytes a field; map/chain keep this off the Python loop.
+    size = sum(map(len, chain.from_iterable(request.headers))) + 4 * len(request.headers)
     if size > MAX_HEADER_BYTES:
         return problem(
             431,

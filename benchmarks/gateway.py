@@ -51,7 +51,10 @@ def _ms(text: str) -> float:
 
 
 def wrk(args: list[str]) -> dict:
-    out = subprocess.run(["wrk", "--latency", *args], capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(["wrk", "--latency", *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"wrk {' '.join(args)} failed: {done.stdout[-500:]} {done.stderr[-500:]}")
+    out = done.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

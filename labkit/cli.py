@@ -43,16 +43,31 @@ def _herd(args: argparse.Namespace) -> int:
 
     from .retry import simulate_herd
 
+    scenario = args.scenario
+    if scenario is None:  # --duration/--capacity (the older flags) mean the outage
+        outage = args.duration is not None or args.capacity is not None
+        scenario = "outage" if outage else "contention"
+    extra = ({"duration": args.duration, "capacity": args.capacity} if scenario == "outage"
+             else {"latency": args.latency})
+    if scenario == "outage" and args.latency is not None:
+        raise ValueError("--latency belongs to --scenario contention")
+    if scenario == "contention" and (args.duration is not None or args.capacity is not None):
+        raise ValueError("--duration and --capacity belong to --scenario outage")
     result = simulate_herd(
         clients=args.clients, schedule=args.schedule, seed=args.seed, base=args.base, cap=args.cap,
-        duration=args.duration, capacity=args.capacity,
+        scenario=scenario, **extra,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
+    params = result.params
     print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, seed {args.seed})")
-    print(f"clients: {result.clients}  outage: {args.duration:g} s  "
-          f"capacity: {result.params['capacity']} requests/s")
+    if scenario == "outage":
+        print(f"clients: {result.clients}  outage: {params['duration']:g} s  "
+              f"capacity: {params['capacity']} requests/s")
+    else:
+        print(f"clients: {result.clients}  contention: one record, optimistic writes, "
+              f"latency {params['latency'] * 1000:g} ms")
     print(f"calls: {result.calls} ({result.calls_per_client:.2f} per client)")
     print(f"completion_s: {result.completion_s:.1f}  peak_rps: {result.peak_rps}")
     if result.unfinished:
@@ -94,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     insp.add_argument("--explain", action="store_true", help="print each finding's explanation")
     insp.set_defaults(func=_inspect)
 
-    herd = commands.add_parser("herd", help="simulate N clients retrying through an outage "
+    herd = commands.add_parser("herd", help="simulate N clients retrying until they succeed "
                                "(the thundering herd); prints calls, completion time, peak load")
     herd.add_argument("--clients", type=_positive_int, default=1000, help="how many (default 1000)")
     herd.add_argument("--schedule", default="full",
@@ -103,7 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     herd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     herd.add_argument("--base", type=float, default=1.0, help="backoff base in seconds (default 1)")
     herd.add_argument("--cap", type=float, default=60.0, help="backoff cap in seconds (default 60)")
-    herd.add_argument("--duration", type=float, default=10.0, help="outage seconds (default 10)")
+    herd.add_argument("--scenario", choices=["contention", "outage"], default=None,
+                      help="contention (default): one record, optimistic writes, as in the AWS "
+                      "article; outage: a server down, then rate-limited (implied by "
+                      "--duration/--capacity)")
+    herd.add_argument("--latency", type=float, default=None,
+                      help="contention: mean one-way network delay in seconds (default 0.010)")
+    herd.add_argument("--duration", type=float, default=None, help="outage seconds (default 10)")
     herd.add_argument("--capacity", type=_positive_int, default=None,
                       help="requests/s served after recovery (default clients/10)")
     herd.add_argument("--json", action="store_true",

@@ -1,47 +1,151 @@
-"""The thundering herd: the AWS article's qualitative result, agreement with real
-httpx clients against /outage, and the CLI."""
+"""The thundering herd: the AWS article's qualitative result under contention,
+the outage scenario's properties, agreement with real httpx clients, and the CLI."""
 
 import json
+import random
 
 import httpx
 import pytest
 
 from labkit import Simulator
 from labkit.cli import main
+from labkit.origin._contention import ContentionModel
 from labkit.origin._outage import OutageModel
-from labkit.retry import compare_schedules, simulate_herd
+from labkit.retry import Backoff, compare_schedules, simulate_herd
+from labkit.retry._herd import _delay_fn
 
-JITTERED = ("full", "equal", "decorrelated")
+SCHEDULES = ["none", "exponential", "full", "equal", "decorrelated"]
 NO_JITTER = ("none", "exponential")
+JITTERED = ("full", "equal", "decorrelated")
+# The article's own setting (aws-samples/aws-arch-backoff-simulator): base 5 ms,
+# cap 2 s, each message |normal(10 ms, 2 ms)|, 10 to 50 clients, 100 runs a point.
+ARTICLE = dict(base=0.005, cap=2.0, latency=0.010, latency_sd=0.002)
+
+
+def assert_article_ordering(table, margin):
+    calls = table["calls"]
+    fewest_jittered = min(calls["full"], calls["decorrelated"])
+    # No jitter wastes the most: more than any jittered schedule, by ``margin``.
+    for name in NO_JITTER:
+        assert calls[name] > margin * calls[list(JITTERED)].max(), table
+    # Full and decorrelated jitter make the fewest calls; equal jitter is not better than either.
+    assert calls.idxmin() in ("full", "decorrelated"), table
+    assert calls["equal"] >= max(calls["full"], calls["decorrelated"]), table
+    assert fewest_jittered == calls.min(), table
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_contention_reproduces_the_article_at_the_lab_settings(seed):
+    # Lab defaults (base 1 s, cap 60 s), 300 clients: one run per seed.
+    assert_article_ordering(compare_schedules(SCHEDULES, clients=300, seed=seed), margin=3)
+
+
+@pytest.mark.parametrize("clients", [10, 20, 30])
+@pytest.mark.parametrize("seed", [0, 1000])
+def test_contention_reproduces_the_article_at_its_own_settings(clients, seed):
+    # Averaged like the article (it ran 100 runs a point; 40 keep this test quick).
+    table = compare_schedules(SCHEDULES, clients=clients, seed=seed, runs=40, **ARTICLE)
+    # 10 clients contend little: no jitter costs ~12% more there, ~40% at 30.
+    assert_article_ordering(table, margin=1.05)
+    # ...and its time result: exponential without jitter takes longest, equal jitter
+    # longer than full and decorrelated.
+    times = table["completion_s"]
+    assert times.idxmax() == "exponential", table
+    assert times["equal"] > max(times["full"], times["decorrelated"]), table
+
+
+def test_when_the_cap_binds_equal_jitter_makes_fewer_calls_than_full():
+    # The documented limit of the result: 500 clients need ~500 * 20 ms = 10 s of
+    # one-at-a-time writes, far beyond the 2 s cap; every client then sleeps near
+    # the cap, and equal jitter's sleeps there (3/4 cap on average) beat full's (1/2).
+    table = compare_schedules(["full", "equal"], clients=500, seed=0, **ARTICLE)
+    assert table.loc["equal", "calls"] < table.loc["full", "calls"], table
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_contention_every_client_writes_exactly_once(schedule):
+    record = ContentionModel()
+    result = simulate_herd(clients=200, schedule=schedule, seed=3, server=record)
+    assert result.unfinished == 0 and record.version == 200
+    assert sum(result.served) == 200 and sum(result.load) == result.calls
+    assert result.calls > 200  # conflicts happened: every client but one needed a retry
+    assert record.stats()["calls"] == result.calls
+    assert record.stats()["conflicts"] == result.calls - 200
+    assert result.peak_rps == max(result.load)
+    assert result.completion_s == pytest.approx(max(
+        s for s, n in enumerate(result.served) if n), abs=1)
+
+
+def test_contention_a_lone_client_succeeds_at_once():
+    result = simulate_herd(clients=1, schedule="full", seed=0)
+    assert result.calls == 1 and result.unfinished == 0
+    # read arrives after one delay, the write after two more: about 30 ms.
+    assert 0.015 < result.completion_s < 0.045
+
+
+def test_contention_model_conflicts():
+    record = ContentionModel()
+    a, b = record.read(0.0), record.read(0.001)
+    assert record.write(0.01, a) is True
+    assert record.write(0.02, b) is False  # b read before a's write succeeded
+    assert record.write(1.5, record.read(1.0)) is True
+    assert record.stats() == {"version": 2, "calls": 3, "conflicts": 1, "peak_rps": 2,
+                              "load": {"0": 2, "1": 1}, "served": {"0": 1, "1": 1}}
+
+
+@pytest.mark.parametrize("kind", ["none", "exponential", "full", "equal", "decorrelated"])
+def test_inlined_delays_agree_with_backoff(kind):
+    backoff = Backoff(kind=kind, base=0.5, cap=20.0, attempts=1)
+    delay = _delay_fn(backoff, random.Random(9), clients=2)
+    rng, previous = random.Random(9), None
+    for n in range(12):
+        previous = backoff.delay(n, rng, previous)
+        assert delay(1, n) == previous
+
+
+@pytest.mark.parametrize("scenario", ["contention", "outage"])
+def test_reproducible_by_seed(scenario):
+    a = simulate_herd(clients=500, schedule="decorrelated", seed=3, scenario=scenario)
+    b = simulate_herd(clients=500, schedule="decorrelated", seed=3, scenario=scenario)
+    c = simulate_herd(clients=500, schedule="decorrelated", seed=4, scenario=scenario)
+    assert (a.calls, a.load, a.completion_s) == (b.calls, b.load, b.completion_s)
+    assert a.load != c.load
+
+
+def test_compare_schedules_averages_runs():
+    table = compare_schedules(["full"], clients=50, seed=5, runs=3)
+    calls = [simulate_herd(clients=50, schedule="full", seed=s).calls for s in (5, 6, 7)]
+    assert table.loc["full", "calls"] == pytest.approx(sum(calls) / 3, abs=1e-3)
+    with pytest.raises(ValueError, match="runs"):
+        compare_schedules(["full"], runs=0)
+
+
+# -- the outage scenario: the load on a recovering server -----------------------------
 
 
 @pytest.fixture(scope="module")
-def table():
-    # 2,000 clients: big enough for the herd effect, ~0.1 s to simulate.
-    return compare_schedules(clients=2000, seed=1)
+def outage_table():
+    return compare_schedules(SCHEDULES, clients=2000, seed=1, scenario="outage")
 
 
-def test_no_jitter_wastes_the_most_calls(table):
-    worst_jittered = table.loc[list(JITTERED), "calls"].max()
+def test_outage_no_jitter_wastes_the_most_calls(outage_table):
+    worst_jittered = outage_table.loc[list(JITTERED), "calls"].max()
     for name in NO_JITTER:
-        assert table.loc[name, "calls"] > 1.4 * worst_jittered, table
+        assert outage_table.loc[name, "calls"] > 1.4 * worst_jittered, outage_table
 
 
-def test_decorrelated_jitter_makes_the_fewest_calls(table):
-    assert table["calls"].idxmin() == "decorrelated", table
-
-
-def test_synchronised_retries_finish_last_and_hit_hardest(table):
+def test_outage_synchronised_retries_finish_last(outage_table):
     # Without jitter every client retries at the same instants: the server sees
     # waves it can only serve a capacity's worth of, once per cap.
-    exp = table.loc["exponential"]
+    exp = outage_table.loc["exponential"]
     for name in JITTERED:
-        assert exp["completion_s"] > 3 * table.loc[name, "completion_s"], table
-    assert (table["unfinished"] == 0).all()
+        assert exp["completion_s"] > 3 * outage_table.loc[name, "completion_s"], outage_table
+    assert (outage_table["unfinished"] == 0).all()
 
 
-def test_every_client_succeeds_and_the_server_never_serves_beyond_capacity():
-    result = simulate_herd(clients=3000, schedule="full", seed=4, capacity=250, duration=5)
+def test_outage_every_client_succeeds_and_the_server_never_serves_beyond_capacity():
+    result = simulate_herd(clients=3000, schedule="full", seed=4, scenario="outage",
+                           capacity=250, duration=5)
     assert result.unfinished == 0
     assert sum(result.served) == 3000
     assert max(result.served) <= 250
@@ -50,18 +154,13 @@ def test_every_client_succeeds_and_the_server_never_serves_beyond_capacity():
     assert result.peak_rps == max(result.load)
 
 
-def test_reproducible_by_seed():
-    a = simulate_herd(clients=500, schedule="decorrelated", seed=3)
-    b = simulate_herd(clients=500, schedule="decorrelated", seed=3)
-    c = simulate_herd(clients=500, schedule="decorrelated", seed=4)
-    assert (a.calls, a.load) == (b.calls, b.load)
-    assert a.load != c.load
-
-
 def test_call_limit_reports_unfinished_clients():
-    result = simulate_herd(clients=100, schedule="none", base=0.01, duration=1000, max_calls=5000)
+    result = simulate_herd(clients=100, schedule="none", base=0.01, scenario="outage",
+                           duration=1000, max_calls=5000)
     assert result.calls == 5000 and result.unfinished == 100
     assert result.completion_s == float("inf") and result.to_dict()["completion_s"] is None
+    result = simulate_herd(clients=100, schedule="none", max_calls=150)
+    assert result.calls == 150 and result.unfinished > 0 and result.completion_s == float("inf")
 
 
 def test_load_frame():
@@ -75,11 +174,21 @@ def test_bad_input():
         simulate_herd(clients=0)
     with pytest.raises(ValueError, match="unknown schedule"):
         simulate_herd(schedule="linear")
+    with pytest.raises(ValueError, match="unknown scenario"):
+        simulate_herd(scenario="meteor")
+    with pytest.raises(ValueError, match="belong to scenario='outage'"):
+        simulate_herd(capacity=10)
+    with pytest.raises(ValueError, match="belong to scenario='contention'"):
+        simulate_herd(scenario="outage", latency=0.1)
+    with pytest.raises(ValueError, match="latency"):
+        simulate_herd(latency=-1)
+    with pytest.raises(ValueError, match="arrival_s"):
+        simulate_herd(arrival_s=float("nan"))
     with pytest.raises(ValueError, match="capacity"):
         OutageModel(capacity=0)
 
 
-# -- the simulation agrees with real httpx clients against /outage ----------------
+# -- the simulation agrees with real httpx clients --------------------------------
 
 
 class SettableClock:
@@ -98,18 +207,62 @@ class SettableClock:
         self.sleep(seconds)
 
 
+def _client(sim, transport):
+    if transport == "inprocess":
+        return sim.client()
+    return httpx.Client(base_url=sim.serve().origin_url, timeout=5)
+
+
+class RecordOverHTTP:
+    """Written here, not imported: GET for the ETag, PUT with If-Match (RFC 9110 section 13.1.1)."""
+
+    def __init__(self, client, clock):
+        self.client, self.clock = client, clock
+
+    def read(self, now):
+        self.clock.now = now
+        response = self.client.get("/contention?key=herd")
+        assert response.status_code == 200
+        return int(response.headers["etag"].strip('"'))
+
+    def write(self, now, version):
+        self.clock.now = now
+        response = self.client.put("/contention?key=herd", headers={"if-match": f'"{version}"'})
+        assert response.status_code in (200, 412), response.text
+        return response.status_code == 200
+
+
+@pytest.mark.parametrize("transport", ["inprocess", "loopback"])
+@pytest.mark.parametrize("schedule", ["none", "exponential", "full", "equal", "decorrelated"])
+def test_contention_simulation_agrees_with_httpx_clients(schedule, transport):
+    clock = SettableClock()
+    sim = Simulator(clock=clock, name=f"test-herd-occ-{transport}")
+    params = dict(clients=20, schedule=schedule, seed=7, base=0.05, cap=2)
+    try:
+        with _client(sim, transport) as client:
+            assert client.get("/contention?key=herd").headers["etag"] == '"0"'  # starts at t=0
+            real = simulate_herd(server=RecordOverHTTP(client, clock), **params)
+            stats = client.get("/contention/stats?key=herd").json()
+    finally:
+        sim.stop()
+    model = simulate_herd(**params)
+    assert (real.calls, real.completion_s, real.load, real.served) == (
+        model.calls, model.completion_s, model.load, model.served)
+    assert real.unfinished == 0 and real.calls > 20  # conflicts happened
+    assert stats["version"] == 20 and stats["calls"] == model.calls
+    assert stats["conflicts"] == model.calls - 20 and stats["peak_rps"] == model.peak_rps
+    assert [stats["load"].get(str(s), 0) for s in range(len(model.load))] == model.load
+
+
 @pytest.mark.parametrize("transport", ["inprocess", "loopback"])
 @pytest.mark.parametrize("schedule", ["none", "exponential", "full", "decorrelated"])
-def test_simulation_agrees_with_httpx_clients_on_the_outage_endpoint(schedule, transport):
+def test_outage_simulation_agrees_with_httpx_clients(schedule, transport):
     clock = SettableClock()
     sim = Simulator(clock=clock, name=f"test-herd-{transport}")
-    params = dict(clients=25, schedule=schedule, seed=7, base=0.5, cap=8, duration=3, capacity=4)
+    params = dict(clients=25, schedule=schedule, seed=7, base=0.5, cap=8, duration=3, capacity=4,
+                  scenario="outage")
     try:
-        if transport == "inprocess":
-            client = sim.client()
-        else:
-            client = httpx.Client(base_url=sim.serve().origin_url, timeout=5)
-        with client:
+        with _client(sim, transport) as client:
             assert client.put("/outage?key=herd&duration=3&capacity=4").status_code == 201
 
             def call(t):
@@ -128,6 +281,28 @@ def test_simulation_agrees_with_httpx_clients_on_the_outage_endpoint(schedule, t
     assert [stats["load"].get(str(s), 0) for s in range(len(model.load))] == model.load
 
 
+@pytest.mark.parametrize("scenario, params", [
+    ("contention", dict(clients=15, schedule="equal", seed=5, base=0.05, cap=2)),
+    ("outage", dict(clients=30, schedule="equal", seed=5, base=0.5, cap=8, duration=3, capacity=4)),
+])
+def test_herd_over_http_helper_agrees_with_the_model(scenario, params):
+    from labkit.retry import herd_over_http
+
+    real = herd_over_http(scenario=scenario, **params)
+    model = simulate_herd(scenario=scenario, **params)
+    assert (real.calls, real.load, real.completion_s) == (model.calls, model.load, model.completion_s)
+    assert real.calls > params["clients"]
+
+
+def test_herd_over_http_bad_input():
+    from labkit.retry import herd_over_http
+
+    with pytest.raises(ValueError, match="transport"):
+        herd_over_http(transport="carrier-pigeon")
+    with pytest.raises(ValueError, match="scenario"):
+        herd_over_http(scenario="meteor")
+
+
 # -- CLI -----------------------------------------------------------------------------
 
 
@@ -135,16 +310,27 @@ def test_cli_json(capsys):
     assert main(["herd", "--clients", "300", "--schedule", "decorrelated", "--seed", "2", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     expected = simulate_herd(clients=300, schedule="decorrelated", seed=2)
-    assert doc["calls"] == expected.calls
+    assert doc["calls"] == expected.calls and doc["scenario"] == "contention"
     assert doc["completion_s"] == round(expected.completion_s, 3)
     assert doc["peak_rps"] == expected.peak_rps
-    assert doc["schedule"] == "decorrelated"
+    assert doc["schedule"] == "decorrelated" and doc["unfinished"] == 0
+
+
+def test_cli_older_outage_flags_still_mean_the_outage(capsys):
+    assert main(["herd", "--clients", "300", "--duration", "5", "--capacity", "40", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    expected = simulate_herd(clients=300, scenario="outage", duration=5, capacity=40)
+    assert doc["scenario"] == "outage" and doc["capacity"] == 40 and doc["duration"] == 5
+    assert (doc["calls"], doc["peak_rps"]) == (expected.calls, expected.peak_rps)
 
 
 def test_cli_text(capsys):
     assert main(["herd", "--clients", "100", "--schedule", "none"]) == 0
     out = capsys.readouterr().out
     assert "schedule: none" in out and "calls:" in out and "peak_rps:" in out
+    assert "contention" in out
+    assert main(["herd", "--clients", "100", "--scenario", "outage"]) == 0
+    assert "outage: 10 s" in capsys.readouterr().out
 
 
 def test_cli_rejects_bad_arguments(capsys):
@@ -152,16 +338,11 @@ def test_cli_rejects_bad_arguments(capsys):
         main(["herd", "--schedule", "linear"])
     with pytest.raises(SystemExit):
         main(["herd", "--clients", "0"])
+    with pytest.raises(SystemExit):
+        main(["herd", "--scenario", "meteor"])
     assert main(["herd", "--base", "0"]) == 2
     assert "base must be > 0" in capsys.readouterr().err
-
-
-def test_herd_over_http_helper_agrees_with_the_model():
-    from labkit.retry import herd_over_http
-
-    params = dict(clients=30, schedule="equal", seed=5, base=0.5, cap=8, duration=3, capacity=4)
-    real = herd_over_http(**params)
-    model = simulate_herd(**params)
-    assert (real.calls, real.load, real.completion_s) == (model.calls, model.load, model.completion_s)
-    with pytest.raises(ValueError, match="transport"):
-        herd_over_http(transport="carrier-pigeon")
+    assert main(["herd", "--scenario", "contention", "--capacity", "5"]) == 2
+    assert "--scenario outage" in capsys.readouterr().err
+    assert main(["herd", "--scenario", "outage", "--latency", "0.1"]) == 2
+    assert "--scenario contention" in capsys.readouterr().err

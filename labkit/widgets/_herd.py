@@ -13,7 +13,11 @@ NAMES = ("none", "exponential", "full", "equal", "decorrelated")
 
 
 def plot_herd(results, *, ax=None, seconds: int | None = None):
-    """Load the server saw per second, one line per result; returns the figure."""
+    """Load the server saw per second, one line per result; returns the figure.
+
+    Under contention the load is writes per second (the article's calls); the
+    outage draws its capacity as a dashed line.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -29,17 +33,21 @@ def plot_herd(results, *, ax=None, seconds: int | None = None):
         ax.axhline(capacity, color="black", ls="--", lw=0.8, label="capacity")
     ax.set_yscale("log")
     ax.set_xlabel("second")
-    ax.set_ylabel("requests that second")
+    contention = any(r.params.get("scenario") == "contention" for r in results)
+    ax.set_ylabel("writes that second" if contention else "requests that second")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
 class HerdLab(w.VBox):
-    """Clients, cap and schedules in; calls, completion, peak load and the load plot out."""
+    """Scenario, clients, base, cap and schedules in; calls, completion, peak load and the plot out."""
 
     def __init__(self, *, clients: int = 2000, cap: float = 60.0, base: float = 1.0,
-                 schedules: tuple[str, ...] = NAMES, seed: int = 0) -> None:
+                 schedules: tuple[str, ...] = NAMES, seed: int = 0,
+                 scenario: str = "contention") -> None:
+        self.scenario = w.ToggleButtons(options=["contention", "outage"], value=scenario,
+                                        description="scenario")
         self.clients = w.IntSlider(value=clients, min=100, max=10000, step=100, description="clients")
         self.cap = w.FloatSlider(value=cap, min=1, max=120, step=1, description="cap s")
         self.base = w.FloatLogSlider(value=base, base=10, min=-2, max=1, step=0.1, description="base s")
@@ -48,28 +56,43 @@ class HerdLab(w.VBox):
         self.seed = w.IntText(value=seed, description="seed", layout={"width": "10em"})
         self.out = w.Output(layout={"border": "1px solid #ccc", "min_height": "6em"})
         self.results = []
-        for c in (self.clients, self.cap, self.base, self.schedules, self.seed):
+        for c in (self.scenario, self.clients, self.cap, self.base, self.schedules, self.seed):
             c.observe(lambda _: self.update(), names="value")
-        super().__init__([w.HBox([self.clients, self.base, self.cap]),
+        super().__init__([self.scenario, w.HBox([self.clients, self.base, self.cap]),
                           w.HBox([self.schedules, self.seed]), self.out])
         self.update()
 
     def update(self):
+        import io
+
         import matplotlib.pyplot as plt
         import pandas as pd
+        from IPython.core.interactiveshell import InteractiveShell
+        from IPython.display import Image
 
         cap = max(self.cap.value, self.base.value)
         self.results = [simulate_herd(clients=self.clients.value, schedule=s, base=self.base.value,
-                                      cap=cap, seed=self.seed.value) for s in self.schedules.value]
-        table = pd.DataFrame([r.to_dict() for r in self.results]).set_index("schedule")[
-            ["calls", "calls_per_client", "completion_s", "peak_rps"]]
-        self.out.clear_output()
-        self.out.append_display_data(table)
+                                      cap=cap, seed=self.seed.value, scenario=self.scenario.value)
+                        for s in self.schedules.value]
+        shown = [pd.DataFrame([r.to_dict() for r in self.results],
+                              columns=["schedule", "calls", "calls_per_client", "completion_s",
+                                       "peak_rps"]).set_index("schedule")]
         if self.results:
             fig = plot_herd(self.results)
-            self.out.append_display_data(fig)
+            png = io.BytesIO()
+            fig.savefig(png, format="png")  # a PNG with or without the inline backend
             plt.close(fig)
+            shown.append(Image(data=png.getvalue(), format="png"))
+        fmt = InteractiveShell.instance().display_formatter.format
+        outputs = []
+        for obj in shown:
+            data, metadata = fmt(obj)
+            outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
+        # One state update: clear_output() travels on another channel and can arrive
+        # after the new outputs, blanking them.
+        self.out.outputs = tuple(outputs)
         return self.results
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable
-        return f"HerdLab(clients={self.clients.value}, schedules={list(self.schedules.value)!r})"
+        return (f"HerdLab(scenario={self.scenario.value!r}, clients={self.clients.value}, "
+                f"schedules={list(self.schedules.value)!r})")

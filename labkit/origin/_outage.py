@@ -1,10 +1,12 @@
 """``/outage``: a server that is down for a while, then recovers with finite capacity.
 
-:class:`OutageModel` is the one server model of the thundering-herd lab: the
-``/outage`` route wraps it for real HTTP clients, and
-:func:`labkit.retry.simulate_herd` calls it directly for 10,000 simulated
-clients (an httpx round trip costs ~100 us, the model well under 1 us), so
-the two agree by construction and a test checks that they do.
+:class:`OutageModel` is the server of the thundering-herd lab's ``outage``
+scenario (a recovering server; the schedule comparison's ``contention``
+scenario is ``/contention``): the ``/outage`` route wraps it for real HTTP
+clients, and :func:`labkit.retry.simulate_herd` (``scenario="outage"``) calls
+it directly for 10,000 simulated clients (an httpx round trip costs ~100 us,
+the model well under 1 us), so the two agree by construction and a test checks
+that they do.
 
 Query: ``duration`` (seconds of outage, default 10), ``capacity`` (requests
 served per second after recovery, default 100), ``key``. A key's outage starts

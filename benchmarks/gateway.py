@@ -16,21 +16,16 @@ Prints a table and writes benchmarks/results/gateway.json.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Python puts this script's folder first on sys.path, and benchmarks/inspect.py
-# would then shadow the standard library's inspect module.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import json
 import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
 

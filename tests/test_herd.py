@@ -309,8 +309,9 @@ def test_herd_over_http_bad_input():
 def test_cli_json(capsys):
     assert main(["herd", "--clients", "300", "--schedule", "decorrelated", "--seed", "2", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    expected = simulate_herd(clients=300, schedule="decorrelated", seed=2)
-    assert doc["calls"] == expected.calls and doc["scenario"] == "contention"
+    # The terminal's default is the outage: fast at 10,000 clients for every schedule.
+    expected = simulate_herd(clients=300, schedule="decorrelated", seed=2, scenario="outage")
+    assert doc["calls"] == expected.calls and doc["scenario"] == "outage"
     assert doc["completion_s"] == round(expected.completion_s, 3)
     assert doc["peak_rps"] == expected.peak_rps
     assert doc["schedule"] == "decorrelated" and doc["unfinished"] == 0
@@ -328,9 +329,11 @@ def test_cli_text(capsys):
     assert main(["herd", "--clients", "100", "--schedule", "none"]) == 0
     out = capsys.readouterr().out
     assert "schedule: none" in out and "calls:" in out and "peak_rps:" in out
-    assert "contention" in out
-    assert main(["herd", "--clients", "100", "--scenario", "outage"]) == 0
-    assert "outage: 10 s" in capsys.readouterr().out
+    assert "outage: 10 s" in out
+    assert main(["herd", "--clients", "100", "--scenario", "contention"]) == 0
+    assert "contention" in capsys.readouterr().out
+    assert main(["herd", "--clients", "100", "--latency", "0.02", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["scenario"] == "contention"
 
 
 def test_cli_rejects_bad_arguments(capsys):

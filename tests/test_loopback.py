@@ -162,3 +162,17 @@ def test_process_exits_cleanly_with_a_running_server():
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.startswith(b"http://127.0.0.1:")
     assert b"Traceback" not in done.stderr
+
+
+def test_x_forwarded_for_cannot_impersonate_a_signed_in_device():
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; the portal tells
+    # devices apart by peer address, so that would let any local client ride on
+    # another device's session.
+    sim = Simulator(clock=VirtualClock(), name="test-xff").serve()
+    try:
+        sim.gateway.portal.sign_in("127.0.0.9", "guest", "letmein")
+        r = httpx.get("http://news.test/status/200", proxy=sim.gateway_url,
+                      headers={"X-Forwarded-For": "127.0.0.9"})
+        assert r.status_code == 511
+    finally:
+        sim.stop()

@@ -113,6 +113,10 @@ class LoopbackServer:
                 access_log=False,
                 server_header=False,
                 date_header=False,  # the handler's Date comes from its injected clock
+                # Never let X-Forwarded-For rewrite the peer address: the portal
+                # tells devices apart by it (RFC 8952 section 3.4.2), and any
+                # local program could otherwise claim another device's sessions.
+                proxy_headers=False,
                 timeout_graceful_shutdown=1,
             )
             self._server = uvicorn.Server(config)

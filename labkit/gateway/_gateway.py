@@ -133,10 +133,14 @@ class Gateway:
                 pages.redirect_page(location),
             )
         if mode == "spoof":
-            # Answers as if it were the origin: no Cache-Control, status 200.
+            # Answers as if it were the origin serving a static file: status 200,
+            # no Cache-Control, but a Last-Modified a day old. That alone makes
+            # the page heuristically fresh for about 2.4 h (10% of its age,
+            # RFC 9111 section 4.2.2), so a cache keeps the login page as the site.
             return Response(
                 200,
-                [("content-type", "text/html; charset=utf-8")],
+                [("content-type", "text/html; charset=utf-8"),
+                 ("last-modified", http_date(self.clock.time() - 86400))],
                 pages.spoof_page(self.login_url, original),
             )
         response = self._network_auth_required(request)

@@ -19,11 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This directory holds benchmarks/inspect.py, which would shadow the standard
-# library's inspect module for everything imported below: drop it from the path.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
 
 import argparse
 import itertools

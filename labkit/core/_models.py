@@ -22,7 +22,7 @@ class Request:
     query: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    # The peer's address: real portals tell devices apart by it (RFC 8952 section 2.4).
+    # The peer's address: real portals tell devices apart by it (RFC 8952 section 3.4.2).
     client: tuple[str, int] | None = None
     scheme: str = "http"
     # Request-target authority for absolute-form and CONNECT (RFC 9112 section 3.2.2).

@@ -1,10 +1,11 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
+from ..origin._contention import ContentionModel
 from ..origin._outage import OutageModel
 from ._checks import Check, check_policy
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
-from ._herd import HerdResult, compare_schedules, herd_over_http, simulate_herd
+from ._herd import SCENARIOS, HerdResult, compare_schedules, herd_over_http, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -20,6 +21,7 @@ __all__ = [
     "Attempt",
     "Backoff",
     "Check",
+    "ContentionModel",
     "Decision",
     "EXPERIMENTS",
     "Experiment",
@@ -29,6 +31,7 @@ __all__ = [
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryResult",
+    "SCENARIOS",
     "SCHEDULES",
     "arun",
     "arun_tenacity",

@@ -1,6 +1,5 @@
 """/status/{code}: every final code, every bad input (in-process)."""
 
-import json
 from http import HTTPStatus
 
 import httpx

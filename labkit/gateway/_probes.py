@@ -1,7 +1,8 @@
 """Connectivity probes: how phones notice a captive portal.
 
-Two halves. The *internet side* (:class:`ProbeRoute`) is what the real probe
-hosts answer, mounted on the simulated origin: Android-style
+Two halves. The *internet side* (:class:`ProbeRoute`, in
+:mod:`labkit.origin._probes`) is what the real probe hosts answer, mounted on
+the simulated origin: Android-style
 ``/generate_204`` answers 204 with no content, Apple-style
 ``/hotspot-detect.html`` answers a page saying "Success". The *device side*
 (:func:`android_verdict`, :func:`apple_verdict`, :func:`run_probes`) reads
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import Request, Response
+from ..origin._probes import ProbeRoute
 
 __all__ = [
     "ANDROID_PROBE_URL",
@@ -32,24 +33,6 @@ __all__ = [
 
 ANDROID_PROBE_URL = "http://connectivitycheck.gstatic.com/generate_204"
 APPLE_PROBE_URL = "http://captive.apple.com/hotspot-detect.html"
-APPLE_SUCCESS = b"<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"
-
-
-class ProbeRoute:
-    """The probe hosts' answers (served by the origin, i.e. "the internet")."""
-
-    def __call__(self, request: Request) -> Response:
-        if request.path == "/generate_204":
-            return Response(204, [("cache-control", "no-cache, no-store")])
-        if request.path == "/hotspot-detect.html":
-            return Response(
-                200,
-                [("content-type", "text/html"), ("cache-control", "no-cache, no-store")],
-                APPLE_SUCCESS,
-            )
-        return Response(404, [("content-type", "text/plain")], b"not a probe URL\n")
-
-
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
     """What one phone-style probe saw and concluded (plain data)."""

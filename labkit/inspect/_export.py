@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shlex
 from datetime import datetime, timezone
-from typing import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 from ._exchange import Exchange

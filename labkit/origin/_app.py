@@ -21,12 +21,12 @@ from ..core import (
     http_date,
     problem,
 )
-from ..gateway._probes import ProbeRoute
 from ._auth import BasicAuthRoute, BearerRoute
 from ._contention import ContentionRoute
 from ._flaky import FlakyRoute
 from ._orders import OrdersRoute
 from ._outage import OutageRoute
+from ._probes import ProbeRoute
 from ._ratelimit import RateLimitRoute
 from ._status import StatusRoute
 from ._unavailable import UnavailableRoute

@@ -10,14 +10,17 @@ from .inspect._report import format_record
 __all__ = ["format_exchange", "show"]
 
 
-def format_exchange(response: httpx.Response) -> str:
+def format_exchange(response: httpx.Response, *, request_body: bool = True) -> str:
     """The request (``>`` lines) and response (``<`` lines) of ``response`` as text.
 
     The Inspector's own view of one exchange (``labkit.inspect._report.format_record``):
     ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie``
-    values are redacted.
+    values are redacted. ``request_body=False`` leaves the request's content out.
     """
-    return format_record(Exchange.from_response(response))
+    exchange = Exchange.from_response(response)
+    if not request_body:
+        exchange = exchange.replace(request_body=b"")
+    return format_record(exchange)
 
 
 def show(response: httpx.Response) -> None:

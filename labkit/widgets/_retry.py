@@ -87,7 +87,9 @@ class RetryLab(w.VBox):
                             f"Outcome: <b>{self.result.decision}</b> after "
                             f"{len(self.result.attempts)} attempt(s), {self.result.elapsed:g} s.")
         fig = plot_timeline(self.result, title=name)
-        self.out.clear_output()
+        # A state update, ordered with the appends below (clear_output() travels on
+        # another channel and can arrive after them, blanking the new output).
+        self.out.outputs = ()
         self.out.append_display_data(self.result.timeline)
         self.out.append_display_data(fig)
         plt.close(fig)

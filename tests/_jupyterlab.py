@@ -72,9 +72,13 @@ def jupyterlab(notebook_dir: Path):
                         break
                 except httpx.TransportError:
                     pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start: " + (proc.stderr.read() if proc.poll() is not None else "timeout"))
-                time.sleep(0.2)
+                if time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start within 60 s")
+                try:  # wait a little, and notice at once if the server died
+                    proc.wait(timeout=0.2)
+                    raise RuntimeError("JupyterLab did not start: " + proc.stderr.read())
+                except subprocess.TimeoutExpired:
+                    pass
             yield base, token
         finally:
             proc.terminate()
@@ -82,3 +86,55 @@ def jupyterlab(notebook_dir: Path):
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+@contextlib.contextmanager
+def notebook_page(name: str):
+    """Serve a copy of ``notebooks/NAME`` with JupyterLab and open it in Chromium.
+
+    A copy, so running it in the browser never rewrites the committed notebook.
+    Yields the Playwright page once the notebook is open and its kernel idle.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(ROOT / "notebooks" / name, tmp)
+        with jupyterlab(Path(tmp)) as (base, token), sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{base}/lab/tree/{name}?token={token}&reset", wait_until="domcontentloaded")
+                page.wait_for_selector(f"{PANEL} .jp-Notebook", state="attached", timeout=60_000)
+                # Run All before the kernel is connected would be lost: wait for it to be idle.
+                page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=60_000)
+                yield page
+            finally:
+                browser.close()
+
+
+def run_all(page, *, clear_outputs: bool = True) -> None:
+    """Run menu -> Run All Cells; first clear the committed outputs, so that the
+    last cell's output proves the run finished."""
+    if clear_outputs:
+        page.get_by_role("menuitem", name="Edit", exact=True).click()
+        page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def scroll_to(page, heading: str, target, *, tries: int = 240) -> None:
+    """Scroll to the section ``heading`` until ``target`` exists.
+
+    JupyterLab renders only cells near the viewport, and outputs above keep
+    moving a widget while Run All proceeds, so one scroll is not enough.
+    """
+    section = page.locator(PANEL).get_by_role("heading", name=heading).first
+    for _ in range(tries):
+        section.scroll_into_view_if_needed()
+        if target.count():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the widget under {heading!r} did not render")

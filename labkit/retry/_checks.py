@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..core import VirtualClock
+from ._experiments import _expired_token as expired_token
 from ._runner import RetryResult, as_policy, run
 
 __all__ = ["Check", "check_policy"]
@@ -123,16 +124,6 @@ def check_policy(policy: Any, *, seed: int = 0):
     def empty_bucket(sim, client):
         client.get("/ratelimit?rate=0.1&burst=1&key=check")  # takes the only token
         return {}
-
-    def expired_token(sim, client):
-        pair = client.post("/bearer/token?expires_in=60").json()
-        sim.clock.advance(61)
-
-        def refresh():
-            new = client.post("/bearer/refresh", json={"refresh_token": pair["refresh_token"]})
-            return {"Authorization": f"Bearer {new.json()['access_token']}"}
-
-        return {"headers": {"Authorization": f"Bearer {pair['access_token']}"}, "refresh": refresh}
 
     def refreshes_once(sim, r):
         if [a.decision for a in r.attempts][:1] != ["refresh"]:

@@ -4,15 +4,31 @@ from ._clock import Clock, RealClock, VirtualClock
 from ._framing import frame
 from ._httpdate import http_date
 from ._models import Disconnect, Handler, Request, Response, Stall
-from ._problem import PROBLEM_JSON, problem
+from ._fields import (
+    GATEWAY_NAME,
+    ORIGIN_NAME,
+    VIA_GATEWAY,
+    basic_credentials,
+    cache_directives,
+    decode_pairs,
+    encode_pairs,
+    header,
+    header_values,
+    media_type,
+    parse_http_date,
+    parse_retry_after,
+)
+from ._problem import PROBLEM_JSON, json_response, problem
 from ._redact import REDACTED, SENSITIVE_HEADERS, redact_headers
 from ._status import InvalidStatus, StatusInfo, parse_status, status_info
 
 __all__ = [
     "Clock",
     "Disconnect",
+    "GATEWAY_NAME",
     "Handler",
     "InvalidStatus",
+    "ORIGIN_NAME",
     "PROBLEM_JSON",
     "REDACTED",
     "RealClock",
@@ -21,9 +37,20 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "Stall",
     "StatusInfo",
+    "VIA_GATEWAY",
     "VirtualClock",
+    "basic_credentials",
+    "cache_directives",
+    "decode_pairs",
+    "encode_pairs",
     "frame",
+    "header",
+    "header_values",
     "http_date",
+    "json_response",
+    "media_type",
+    "parse_http_date",
+    "parse_retry_after",
     "parse_status",
     "problem",
     "redact_headers",

@@ -1,4 +1,4 @@
-"""Errors as data: ``application/problem+json`` (RFC 9457)."""
+"""JSON answers: plain documents, and errors as data (``application/problem+json``, RFC 9457)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,23 @@ from http import HTTPStatus
 
 from ._models import Response
 
-__all__ = ["problem"]
+__all__ = ["PROBLEM_JSON", "json_response", "problem"]
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def json_response(status: int, doc: object, *, headers: list[tuple[str, str]] | None = None,
+                  indent: int | None = None, no_store: bool = True) -> Response:
+    """A JSON document as a response; ``Cache-Control: no-store`` unless ``no_store=False``.
+
+    The lab's JSON answers describe one client's state (a counter, a token, a
+    record version), which no cache should hand to anyone else (RFC 9111 section 5.2.2.5).
+    """
+    out = [("content-type", "application/json")]
+    if no_store:
+        out.append(("cache-control", "no-store"))
+    body = json.dumps(doc, indent=indent).encode() + b"\n"
+    return Response(status, out + list(headers or ()), body)
 
 
 def problem(

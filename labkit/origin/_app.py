@@ -7,7 +7,6 @@ origin stays one table a newcomer can read top to bottom.
 
 from __future__ import annotations
 
-import json
 import os
 from itertools import chain
 
@@ -19,6 +18,7 @@ from ..core import (
     Request,
     Response,
     http_date,
+    json_response,
     problem,
 )
 from ._auth import BasicAuthRoute, BearerRoute
@@ -100,11 +100,7 @@ class Origin:
 
     def _index(self) -> Response:
         doc = {"server": self.server_name, "routes": self.routes}
-        return Response(
-            200,
-            [("content-type", "application/json")],
-            json.dumps(doc, indent=2).encode() + b"\n",
-        )
+        return json_response(200, doc, indent=2, no_store=False)
 
 
 def _request_id(request: Request) -> str:

@@ -52,7 +52,7 @@ import json
 import threading
 from urllib.parse import parse_qsl, unquote
 
-from ..core import Clock, RealClock, Request, Response, problem
+from ..core import Clock, RealClock, Request, Response, json_response, problem
 
 __all__ = ["BasicAuthRoute", "BearerRoute", "EXPIRED_TOKEN", "REALM"]
 
@@ -61,13 +61,10 @@ EXPIRED_TOKEN = "expired"
 DEFAULT_TTL = 60
 MAX_TTL = 86400
 
-# Every auth answer depends on the credentials sent: never share it (RFC 9111 section 3.5).
-_NO_STORE = ("cache-control", "no-store")
 
 
 def _json(status: int, doc: dict, *headers: tuple[str, str]) -> Response:
-    body = json.dumps(doc, indent=1).encode() + b"\n"
-    return Response(status, [("content-type", "application/json"), _NO_STORE, *headers], body)
+    return json_response(status, doc, headers=list(headers), indent=1)
 
 
 def _challenge_401(challenge: str, detail: str) -> Response:

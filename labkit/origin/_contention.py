@@ -24,11 +24,10 @@ second 0 of its stats) at its first request.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 
-from ..core import Clock, Request, Response, problem
+from ..core import Clock, Request, Response, json_response, problem
 from ._keyed import BadParam, client_key, trim
 
 __all__ = ["ContentionModel", "ContentionRoute"]
@@ -116,7 +115,7 @@ class ContentionRoute:
                 doc = model.stats() if model else None
             if doc is None:
                 return problem(404, f"No record for key {key!r} yet.", instance=request.path)
-            return _json(200, doc)
+            return json_response(200, doc)
         if method not in ("GET", "HEAD", "PUT"):
             response = problem(405, f"{method} is not supported here: GET, PUT or DELETE.",
                                instance=request.path)
@@ -155,11 +154,7 @@ class ContentionRoute:
                                key=key)
             response.set_header("etag", etag(version))
             return response
-        response = _json(200, {"key": key, "version": version})
+        response = json_response(200, {"key": key, "version": version})
         response.set_header("etag", etag(version))
         return response
 
-
-def _json(status: int, doc: object) -> Response:
-    return Response(status, [("content-type", "application/json"), ("cache-control", "no-store")],
-                    json.dumps(doc).encode() + b"\n")

@@ -9,10 +9,9 @@ default the ``X-Client-Key`` header, else the client's address).
 
 from __future__ import annotations
 
-import json
 import threading
 
-from ..core import Disconnect, Request, Response, Stall, problem
+from ..core import json_response, Disconnect, Request, Response, Stall, problem
 from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["FlakyRoute"]
@@ -46,9 +45,7 @@ class FlakyRoute:
             trim(self._calls)
         if call > fail:
             doc = {"ok": True, "key": key, "call": call, "failed_before": fail}
-            return Response(200, [("content-type", "application/json"),
-                                  ("cache-control", "no-store")],
-                            json.dumps(doc).encode() + b"\n")
+            return json_response(200, doc)
         if mode == "disconnect":
             raise Disconnect()
         if mode == "timeout":

@@ -19,7 +19,7 @@ import hashlib
 import json
 import threading
 
-from ..core import Disconnect, Request, Response, Stall, problem
+from ..core import Disconnect, Request, Response, Stall, json_response, problem
 from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["OrdersRoute"]
@@ -56,7 +56,7 @@ class OrdersRoute:
         if method in ("GET", "HEAD"):
             with self._lock:
                 orders = list(self._books.get(key, _Book()).orders)
-            return _json(200, {"key": key, "count": len(orders), "orders": orders})
+            return json_response(200, {"key": key, "count": len(orders), "orders": orders})
         if method == "DELETE":
             with self._lock:
                 self._books.pop(key, None)
@@ -103,8 +103,3 @@ class OrdersRoute:
         if lost:
             raise Stall(1.0) if lose_as == "timeout" else Disconnect()
         return reply
-
-
-def _json(status: int, doc: object) -> Response:
-    return Response(status, [("content-type", "application/json"), ("cache-control", "no-store")],
-                    json.dumps(doc).encode() + b"\n")

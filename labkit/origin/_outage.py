@@ -17,11 +17,10 @@ at its first request, or again at ``PUT /outage?key=K``; ``GET
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 
-from ..core import Clock, Request, Response, problem
+from ..core import Clock, Request, Response, json_response, problem
 from ._keyed import BadParam, client_key, number, trim
 
 __all__ = ["OutageModel", "OutageRoute"]
@@ -100,7 +99,7 @@ class OutageRoute:
                 doc = model.stats() if model else None
             if doc is None:
                 return problem(404, f"No outage for key {key!r} yet.", instance=request.path)
-            return _json(200, doc)
+            return json_response(200, doc)
         with self._lock:
             model = self._models.get(key)
             if request.method == "PUT" or model is None:
@@ -108,15 +107,11 @@ class OutageRoute:
                     duration=duration, capacity=capacity, start=now)
                 trim(self._models)
                 if request.method == "PUT":
-                    return _json(201, {"key": key, "duration": duration, "capacity": capacity})
+                    return json_response(201, {"key": key, "duration": duration, "capacity": capacity})
             ok = model.admit(now)
             reason = "" if ok else model.reason(now)
         if ok:
-            return _json(200, {"ok": True, "key": key})
+            return json_response(200, {"ok": True, "key": key})
         # No Retry-After on purpose: the clients' backoff schedules decide.
         return problem(503, reason, instance=request.path, key=key)
 
-
-def _json(status: int, doc: object) -> Response:
-    return Response(status, [("content-type", "application/json"), ("cache-control", "no-store")],
-                    json.dumps(doc).encode() + b"\n")

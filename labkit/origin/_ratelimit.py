@@ -8,11 +8,10 @@ default 3), ``key``. Each request takes one token; the bucket refills at
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 
-from ..core import Clock, Request, Response, problem
+from ..core import json_response, Clock, Request, Response, problem
 from ._keyed import BadParam, client_key, number, trim
 
 __all__ = ["RateLimitRoute"]
@@ -48,9 +47,7 @@ class RateLimitRoute:
             bucket[0] = tokens - 1.0 if allowed else tokens
         if allowed:
             doc = {"ok": True, "key": key, "tokens_left": int(bucket[0])}
-            return Response(200, [("content-type", "application/json"),
-                                  ("cache-control", "no-store")],
-                            json.dumps(doc).encode() + b"\n")
+            return json_response(200, doc)
         # Delay-seconds is an integer: round up, or the client comes back too early.
         wait = max(1, math.ceil((1.0 - tokens) / rate))
         return problem(429, f"Rate limit of {rate:g} requests/s (burst {burst}) exceeded.",

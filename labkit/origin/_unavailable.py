@@ -11,11 +11,10 @@ next attempt and a client that retries sooner meets another 503.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 
-from ..core import Clock, Request, Response, http_date, problem
+from ..core import json_response, Clock, Request, Response, http_date, problem
 from ._keyed import BadParam, choice, client_key, number, trim
 
 __all__ = ["UnavailableRoute"]
@@ -45,9 +44,7 @@ class UnavailableRoute:
             trim(self._until)
         if now >= until:
             doc = {"ok": True, "key": key, "recovered_at": http_date(until)}
-            return Response(200, [("content-type", "application/json"),
-                                  ("cache-control", "no-store")],
-                            json.dumps(doc).encode() + b"\n")
+            return json_response(200, doc)
         left = math.ceil(until - now)
         value = str(left) if form == "seconds" else http_date(until)
         return problem(503, f"Down for maintenance; come back in {left} s.",

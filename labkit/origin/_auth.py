@@ -46,13 +46,11 @@ code means no credentials were sent: refreshing will not help.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 from urllib.parse import parse_qsl, unquote
 
-from ..core import Clock, RealClock, Request, Response, json_response, problem
+from ..core import Clock, RealClock, Request, Response, basic_credentials, json_response, problem
 
 __all__ = ["BasicAuthRoute", "BearerRoute", "EXPIRED_TOKEN", "REALM"]
 
@@ -99,14 +97,12 @@ class BasicAuthRoute:
             return _challenge_401(
                 self.challenge, f"The {scheme!r} scheme is not accepted here; use Basic."
             )
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        credentials = basic_credentials(given)
+        if credentials is None:
             return _challenge_401(
                 self.challenge, "The Basic credentials are not base64 of UTF-8 'user:password'."
             )
-        got_user, sep, got_password = decoded.partition(":")
-        if not sep or (got_user, got_password) != (user, password):
+        if credentials != (user, password):
             return _challenge_401(self.challenge, "Wrong user name or password.")
         return _json(200, {"authenticated": True, "user": user})
 

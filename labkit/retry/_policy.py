@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from ..core import parse_retry_after
 from ._schedules import Backoff
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "RETRY_STATUSES",
     "Decision",
     "RetryPolicy",
-    "parse_retry_after",
 ]
 
 # RFC 9110 section 9.2.2.
@@ -63,34 +62,6 @@ class Decision:
     def retry(self) -> bool:
         """True when the caller should send the request again (after ``delay``)."""
         return self.action in ("retry", "refresh")
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None,
-                      date: str | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (RFC 9110 section 10.2.3), or None.
-
-    Delay-seconds is a non-negative integer. An HTTP-date is measured from ``now``
-    (the client's clock) or, failing that, from the response's own ``Date``
-    (``date``), which also avoids clock skew between client and server.
-    A date in the past means 0. Anything else is ignored (None).
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(int(value))
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if now is None:
-        if date is None:
-            return None
-        try:
-            now = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    return max(0.0, when - now)
 
 
 def _exchange_error(text: str | None) -> BaseException:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from .core import Clock, RealClock
-from .gateway import Gateway, ProxyHttpToolsProtocol
+from .gateway import Gateway
 from .origin import Origin
-from .transport import InProcessTransport, LoopbackServer
+from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol
 
 __all__ = ["Simulator"]
 
@@ -70,7 +70,7 @@ class Simulator:
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
         ``--proxy-server``), served by httptools with CONNECT support
-        (:class:`labkit.gateway.ProxyHttpToolsProtocol`).
+        (:class:`labkit.transport.ProxyHttpToolsProtocol`).
         """
         server = self._servers.get("origin")
         if server is None or not server.running:

@@ -14,7 +14,6 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 
 from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import PORTAL_HOST, Gateway
-from ._http import ProxyHttpToolsProtocol
 from ._loopback import proxy_transport
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
@@ -47,7 +46,6 @@ __all__ = [
     "PortalSite",
     "ProbeResult",
     "ProbeRoute",
-    "ProxyHttpToolsProtocol",
     "Session",
     "Sighting",
     "android_verdict",

@@ -7,7 +7,7 @@ import httpx
 from .core import Clock, RealClock
 from .gateway import Gateway
 from .origin import Origin
-from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol
+from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
 
 __all__ = ["Simulator"]
 
@@ -55,8 +55,6 @@ class Simulator:
         It connects from ``device`` (127.0.0.2, 127.0.0.3, ...: each loopback
         address is a separate device to the portal). Starts the servers if needed.
         """
-        from .gateway import proxy_transport
-
         self.serve()
         return httpx.Client(transport=proxy_transport(self.gateway_url, device=device), **kwargs)
 

@@ -14,7 +14,6 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 
 from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import PORTAL_HOST, Gateway
-from ._loopback import proxy_transport
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
 from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
@@ -51,7 +50,6 @@ __all__ = [
     "android_verdict",
     "apple_verdict",
     "captive_document",
-    "proxy_transport",
     "run_probes",
     "submit_login",
     "submit_logout",

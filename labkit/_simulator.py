@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from .core import Clock, RealClock
-from .gateway import Gateway, ProxyHttpToolsProtocol
+from .gateway import Gateway
 from .origin import Origin
-from .transport import InProcessTransport, LoopbackServer
+from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
 
 __all__ = ["Simulator"]
 
@@ -55,8 +55,6 @@ class Simulator:
         It connects from ``device`` (127.0.0.2, 127.0.0.3, ...: each loopback
         address is a separate device to the portal). Starts the servers if needed.
         """
-        from .gateway import proxy_transport
-
         self.serve()
         return httpx.Client(transport=proxy_transport(self.gateway_url, device=device), **kwargs)
 
@@ -70,7 +68,7 @@ class Simulator:
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
         ``--proxy-server``), served by httptools with CONNECT support
-        (:class:`labkit.gateway.ProxyHttpToolsProtocol`).
+        (:class:`labkit.transport.ProxyHttpToolsProtocol`).
         """
         server = self._servers.get("origin")
         if server is None or not server.running:

@@ -15,6 +15,7 @@ from labkit.gateway import (
     Gateway,
     InvalidCredentials,
     Portal,
+    PortalMode,
     android_verdict,
     apple_verdict,
     run_probes,
@@ -300,6 +301,40 @@ def test_modes_switch_at_run_time_and_only_affect_captive_devices(sim):
         sim.gateway.mode = mode
         r = client.get(URL)
         assert r.status_code == 200 and r.headers["server"] == "labkit-origin", mode
+
+
+def test_modes_are_a_table_of_named_behaviours():
+    assert list(MODES) == ["rfc6585", "redirect", "spoof", "cacheable", "proxy-auth"]
+    for name, mode in MODES.items():
+        assert isinstance(mode, PortalMode) and mode.name == name
+        assert mode.description and str(mode) == mode.description
+    with pytest.raises(TypeError):
+        MODES["teapot"] = MODES["rfc6585"]  # the table is read-only
+
+
+def test_modes_are_chosen_by_name_and_unknown_names_list_the_choices(sim):
+    assert Gateway(sim.origin, mode="redirect").mode == "redirect"
+    sim.gateway.mode = "spoof"
+    assert sim.gateway.mode == "spoof" and sim.gateway.portal_mode is MODES["spoof"]
+    with pytest.raises(ValueError, match="choose one of: rfc6585, redirect, spoof, cacheable, proxy-auth"):
+        sim.gateway.mode = "teapot"
+    with pytest.raises(ValueError, match="unknown gateway mode"):
+        Gateway(sim.origin, mode="teapot")
+    assert sim.gateway.mode == "spoof"
+
+
+def test_a_new_mode_is_a_new_row(sim):
+    class Teapot(PortalMode):
+        def answer(self, gateway, request):
+            return Response(418, [("content-type", "text/plain")], b"I'm a teapot\n")
+
+    sim.gateway.mode = Teapot("teapot", "418 for every captive device")
+    client = device(sim)
+    r = client.get(URL)
+    assert r.status_code == 418 and r.headers["via"] == "1.1 labkit-gateway"
+    assert client.get(LOGIN).status_code == 200  # the walled garden still holds
+    sign_in(sim)
+    assert client.get(URL).status_code == 200
 
 
 # -- proxy-auth: 407 (RFC 9110 sections 11.7.1, 15.5.8) ----------------------------------

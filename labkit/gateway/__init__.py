@@ -3,6 +3,8 @@
 ``Gateway(upstream=origin)`` is one ``(Request) -> Response`` handler, used
 in-process (wrapped by :class:`~labkit.transport.InProcessTransport`) and on
 loopback as a real HTTP proxy (:class:`~labkit.transport.LoopbackServer`).
+How it treats a device that has not signed in is its mode: one row of
+:data:`MODES`, a :class:`PortalMode`.
 
 The simulated venue's test credentials: user ``guest``, password ``letmein``
 (:data:`DEFAULT_USERS`). The portal lives at ``http://portal.labkit.test/``
@@ -11,10 +13,9 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document
-from ._gateway import MODES, PORTAL_HOST, Gateway
-from ._http import ProxyHttpToolsProtocol
-from ._loopback import proxy_transport
+from ._gateway import PORTAL_HOST, Gateway
 from ._login import LoginResult, submit_login, submit_logout
+from ._modes import MODES, PortalMode
 from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
 from ._probes import (
     ANDROID_PROBE_URL,
@@ -25,6 +26,7 @@ from ._probes import (
     apple_verdict,
     run_probes,
 )
+from ._site import PortalSite
 from ._survey import Sighting, survey
 
 __all__ = [
@@ -39,15 +41,15 @@ __all__ = [
     "MODES",
     "PORTAL_HOST",
     "Portal",
+    "PortalMode",
+    "PortalSite",
     "ProbeResult",
     "ProbeRoute",
-    "ProxyHttpToolsProtocol",
     "Session",
     "Sighting",
     "android_verdict",
     "apple_verdict",
     "captive_document",
-    "proxy_transport",
     "run_probes",
     "submit_login",
     "submit_logout",

@@ -8,6 +8,7 @@ fails with "address in use" and never leaks a thread or a port.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ipaddress
 import logging
@@ -54,7 +55,7 @@ class LoopbackServer:
         host: str = "127.0.0.1",
         port: int = 0,
         allow_non_loopback: bool = False,
-        http: str = "httptools",
+        http: str | type[asyncio.Protocol] = "httptools",
     ) -> None:
         if not _is_loopback(host) and not allow_non_loopback:
             raise NotLoopbackError(

@@ -1,11 +1,24 @@
-"""Serve the gateway with httptools, CONNECT included.
+"""Serve a proxy with httptools, CONNECT included: the one hook into uvicorn's internals.
 
 uvicorn's httptools protocol hands every request-target to
 ``httptools.parse_url``, which rejects CONNECT's authority-form target
 (``news.test:443``, RFC 9112 section 3.2.3) with a 400 before the handler can
 answer. h11 accepts it but parses in pure Python, at about half the
-throughput. This protocol lets httptools parse everything, and gives a
-CONNECT's target to the handler the way h11 would (as the path, which
+throughput. uvicorn has no public way to change this, so this protocol
+subclasses ``HttpToolsProtocol`` and relies on parts of it that are not API:
+
+* ``on_headers_complete()`` reads the target from ``self.url`` (bytes), sets
+  ``self.scope`` and then makes ``self.cycle``, whose ``keep_alive``,
+  ``more_body`` and ``message_event`` it changes;
+* ``self.parser.get_method()`` (httptools) names the method;
+* ``_unsupported_upgrade_warning()`` is what ``data_received`` calls when
+  llhttp reports an upgrade, as it does for every CONNECT.
+
+``pyproject.toml`` pins uvicorn to the versions this was tested with, and
+``tests/test_connect_hook.py`` fails, saying what changed, when those parts
+no longer fit. Nothing else in labkit reaches into uvicorn's internals.
+
+The target reaches the handler the way h11 would give it (as the path, which
 :class:`~labkit.transport.ASGIAdapter` reads as the authority). The gateway
 never opens a tunnel, so after answering a CONNECT the connection is closed.
 """

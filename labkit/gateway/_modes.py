@@ -1,0 +1,214 @@
+"""Portal modes: how the gateway answers a request it will not forward yet.
+
+Each mode is one row of :data:`MODES`: a name, a one-line description, and
+the behaviour the gateway dispatches to. A mode decides two things:
+
+* :meth:`PortalMode.admits`: has this request earned forwarding? Most modes
+  ask the portal whether the device has signed in; an explicit proxy asks for
+  credentials on every request instead.
+* :meth:`PortalMode.refuse`: what a request that has not earned it gets: a
+  511 page, a redirect, a spoofed 200, a cacheable 511 or a 407.
+
+Adding a mode is adding a row (and a class, if no existing one behaves as
+wanted).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from ..core import Disconnect, Request, Response, http_date, problem
+from . import _pages as pages
+from ._replies import SERVER, wants_json
+
+if TYPE_CHECKING:
+    from ._gateway import Gateway
+
+__all__ = [
+    "CacheableNetworkAuthRequired",
+    "MODES",
+    "NetworkAuthRequired",
+    "PortalMode",
+    "ProxyAuthRequired",
+    "RedirectToLogin",
+    "SpoofedContent",
+]
+
+
+@dataclass(frozen=True)
+class PortalMode:
+    """A way for a captive network to treat devices that have not signed in.
+
+    Subclasses override :meth:`answer` (and, for other ways to be let
+    through, :meth:`admits`). ``str(mode)`` is its description, so
+    ``f"{MODES[name]}"`` reads as a sentence.
+    """
+
+    name: str
+    description: str
+    #: Whether the portal's own site is reachable before admission.
+    walled_garden = True
+
+    def admits(self, gateway: Gateway, request: Request) -> bool:
+        """Forward this request? By default: once its device has signed in."""
+        return gateway.portal.is_online(request.client_host)
+
+    def refuse(self, gateway: Gateway, request: Request) -> Response:
+        """The answer to a request that :meth:`admits` turned down."""
+        if request.scheme == "https" and request.method != "CONNECT":
+            # In-process only: a transparent interceptor sees a TLS handshake for
+            # a name it has no certificate for; the client gets no page at all.
+            raise Disconnect
+        # A CONNECT asks for a TLS tunnel (RFC 9110 section 9.3.6). A captive
+        # network cannot show a page inside it: the client gets only a status
+        # for the tunnel, and browsers never render a proxy's CONNECT body.
+        return self.answer(gateway, request)
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class NetworkAuthRequired(PortalMode):
+    """511 per RFC 6585 section 6: a link, no form, no challenge, never stored."""
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        if wants_json(request.header("accept")):
+            return problem(
+                511,
+                "This network requires you to sign in before it forwards requests. "
+                f"Open {gateway.login_url} in a browser, then repeat the request.",
+                login_url=gateway.login_url,
+                captive_api=gateway.captive_api_url,
+                answered_by=SERVER,
+            )
+        return Response(
+            511,
+            [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")],
+            pages.network_auth_page(gateway.login_url),
+        )
+
+
+class CacheableNetworkAuthRequired(NetworkAuthRequired):
+    """The 511 made storable for ``gateway.cacheable_max_age`` seconds: the bug to spot."""
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        response = super().answer(gateway, request)
+        response.set_header("cache-control", f"max-age={gateway.cacheable_max_age}")
+        return response
+
+
+class RedirectToLogin(PortalMode):
+    """A redirect to the login page, carrying the URL asked for as ``next``."""
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        location = f"{gateway.login_url}?next={quote(_original_url(request), safe='')}"
+        # 302 keeps GET/HEAD; 303 turns a POST into a GET of the login page
+        # (RFC 9110 sections 15.4.3, 15.4.4).
+        status = 302 if request.method in ("GET", "HEAD", "CONNECT") else 303
+        return Response(
+            status,
+            [("location", location), ("content-type", "text/html; charset=utf-8")],
+            pages.redirect_page(location),
+        )
+
+
+class SpoofedContent(PortalMode):
+    """The login page served as if it were the content asked for."""
+
+    def refuse(self, gateway: Gateway, request: Request) -> Response:
+        if request.method == "CONNECT":
+            # Spoofing portals hijack the tunnel; the TLS handshake then fails.
+            raise Disconnect
+        return super().refuse(gateway, request)
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        # Answers as if it were the origin serving a static file: status 200,
+        # no Cache-Control, but a Last-Modified a day old. That alone makes
+        # the page heuristically fresh for about 2.4 h (10% of its age,
+        # RFC 9111 section 4.2.2), so a cache keeps the login page as the site.
+        return Response(
+            200,
+            [("content-type", "text/html; charset=utf-8"),
+             ("last-modified", http_date(gateway.clock.time() - 86400))],
+            pages.spoof_page(gateway.login_url, _original_url(request)),
+        )
+
+
+class ProxyAuthRequired(PortalMode):
+    """An explicit proxy that wants credentials on every request (RFC 9110 section 11.7).
+
+    A portal session does not count, and the portal's site is behind the
+    proxy too: there is no walled garden.
+    """
+
+    walled_garden = False
+
+    def admits(self, gateway: Gateway, request: Request) -> bool:
+        credentials = request.header("proxy-authorization")
+        if credentials is None:
+            return False
+        user, password = _basic(credentials)
+        return user is not None and gateway.portal.check(user, password)
+
+    def refuse(self, gateway: Gateway, request: Request) -> Response:
+        return self.answer(gateway, request)  # a 407 suits every request, CONNECT included
+
+    def answer(self, gateway: Gateway, request: Request) -> Response:
+        if request.header("proxy-authorization") is None:
+            detail = "This proxy requires credentials (Proxy-Authorization) on every request."
+        else:
+            detail = "The Proxy-Authorization credentials were not accepted; send valid ones."
+        # A 407 MUST carry Proxy-Authenticate (RFC 9110 section 11.7.1).
+        challenge = f'Basic realm="{gateway.realm}", charset="UTF-8"'
+        if wants_json(request.header("accept")):
+            return problem(407, detail, headers=[("proxy-authenticate", challenge)])
+        return Response(
+            407,
+            [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store"),
+             ("proxy-authenticate", challenge)],
+            pages.message_page("Proxy Authentication Required", detail),
+        )
+
+
+#: Every mode by name, in the order a learner meets them.
+MODES: Mapping[str, PortalMode] = MappingProxyType({mode.name: mode for mode in (
+    NetworkAuthRequired(
+        "rfc6585", "511 with a link to the login page, never stored (RFC 6585 section 6)"),
+    RedirectToLogin(
+        "redirect", "302/303 to the login page, as most deployed portals do"),
+    SpoofedContent(
+        "spoof", "200 with the login page in place of the content asked for"),
+    CacheableNetworkAuthRequired(
+        "cacheable", "a 511 with Cache-Control: max-age (a bug: RFC 6585 forbids storing 511)"),
+    ProxyAuthRequired(
+        "proxy-auth", "an explicit proxy demanding credentials: 407 (RFC 9110 section 15.5.8)"),
+)})
+
+
+def _original_url(request: Request) -> str:
+    if request.method == "CONNECT":
+        return f"https://{request.authority or request.host}/"
+    host = request.authority or request.header("host") or "origin.test"
+    query = f"?{request.query}" if request.query else ""
+    return f"{request.scheme}://{host}{request.path}{query}"
+
+
+def _basic(credentials: str) -> tuple[str | None, str]:
+    # The Basic scheme: base64 of "user:password" (RFC 7617 section 2).
+    scheme, _, token = credentials.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None, ""
+    try:
+        user, sep, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, ""
+    return (user, password) if sep else (None, "")

@@ -1,0 +1,64 @@
+"""The client edge through the loopback gateway: one device per source address."""
+
+import socket
+
+import httpx
+import pytest
+
+from labkit import Simulator, VirtualClock
+from labkit.transport import ProxyTransport, proxy_transport
+
+URL = "http://news.test/status/200"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Simulator(clock=VirtualClock(), name="test-proxy-transport") as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def captive(sim):
+    sim.gateway.mode = "rfc6585"
+    for state in sim.gateway.portal.devices():
+        sim.gateway.portal.sign_out(state.device)
+    yield
+
+
+def test_each_source_address_is_a_device(sim):
+    with sim.proxy_client(device="127.0.0.7") as seven, sim.proxy_client(device="127.0.0.8") as eight:
+        r = seven.post("http://portal.labkit.test/login", data={"user": "guest", "password": "letmein"})
+        assert r.status_code == 200 and "You are online" in r.text
+        assert not sim.gateway.portal.state("127.0.0.7").captive
+        assert seven.get(URL).status_code == 200
+        assert eight.get(URL).status_code == 511
+
+
+def test_credentials_in_the_proxy_url_become_proxy_authorization(sim):
+    sim.gateway.mode = "proxy-auth"
+    authed = sim.gateway_url.replace("http://", "http://guest:letmein@")
+    with httpx.Client(transport=proxy_transport(authed, device="127.0.0.9")) as client:
+        r = client.get(URL)
+        assert r.status_code == 200
+        assert "proxy-authorization" not in r.json()["request"]["headers"]
+    with httpx.Client(transport=proxy_transport(sim.gateway_url, device="127.0.0.9")) as client:
+        assert client.get(URL).status_code == 407
+
+
+def test_streamed_bodies_and_refused_tunnels(sim):
+    with sim.proxy_client(device="127.0.0.10") as client:
+        with client.stream("GET", URL) as r:
+            assert r.status_code == 511 and b"portal.labkit.test" in r.read()
+        with pytest.raises(httpx.ProxyError, match="511"):
+            client.get("https://news.test/")
+
+
+def test_errors_are_httpx_errors():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once the socket is closed
+    with httpx.Client(transport=ProxyTransport(f"http://127.0.0.1:{port}", device="127.0.0.11")) as client:
+        with pytest.raises(httpx.ConnectError):
+            client.get(URL)
+    with pytest.raises(ValueError, match="http://host:port"):
+        ProxyTransport("socks5://127.0.0.1:1080")

@@ -8,11 +8,11 @@ A proxy removes the fields meant for one connection only and adds itself to
 
 from __future__ import annotations
 
-from ..core import Handler, Request, Response, problem
+from ..core import VIA_GATEWAY, Handler, Request, Response, problem
 
 __all__ = ["HOP_BY_HOP", "VIA", "forward", "no_tunnel"]
 
-VIA = "1.1 labkit-gateway"
+VIA = VIA_GATEWAY
 
 # Hop-by-hop fields are for this connection only and are not forwarded
 # (RFC 9110 section 7.6.1); Proxy-Authorization is consumed by the proxy that

@@ -15,15 +15,13 @@ wanted).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from ..core import Disconnect, Request, Response, http_date, problem
+from ..core import Disconnect, Request, Response, basic_credentials, http_date, problem
 from . import _pages as pages
 from ._replies import SERVER, wants_json
 
@@ -153,11 +151,8 @@ class ProxyAuthRequired(PortalMode):
     walled_garden = False
 
     def admits(self, gateway: Gateway, request: Request) -> bool:
-        credentials = request.header("proxy-authorization")
-        if credentials is None:
-            return False
-        user, password = _basic(credentials)
-        return user is not None and gateway.portal.check(user, password)
+        credentials = basic_credentials(request.header("proxy-authorization"))
+        return credentials is not None and gateway.portal.check(*credentials)
 
     def refuse(self, gateway: Gateway, request: Request) -> Response:
         return self.answer(gateway, request)  # a 407 suits every request, CONNECT included
@@ -200,15 +195,3 @@ def _original_url(request: Request) -> str:
     host = request.authority or request.header("host") or "origin.test"
     query = f"?{request.query}" if request.query else ""
     return f"{request.scheme}://{host}{request.path}{query}"
-
-
-def _basic(credentials: str) -> tuple[str | None, str]:
-    # The Basic scheme: base64 of "user:password" (RFC 7617 section 2).
-    scheme, _, token = credentials.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None, ""
-    try:
-        user, sep, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None, ""
-    return (user, password) if sep else (None, "")

@@ -6,11 +6,11 @@ that asks for JSON gets problem details (RFC 9457) instead of HTML.
 
 from __future__ import annotations
 
-from ..core import Response, problem
+from ..core import GATEWAY_NAME, Response, problem
 
 __all__ = ["SERVER", "html", "not_allowed", "wants_json"]
 
-SERVER = "labkit-gateway"
+SERVER = GATEWAY_NAME
 
 
 def html(status: int, body: bytes) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from ..core import Request, Response, problem
+from ..core import Request, Response, media_type, problem
 from . import _pages as pages
 from ._captive_api import captive_document, captive_response
 from ._portal import InvalidCredentials, Portal
@@ -93,7 +93,7 @@ class PortalSite:
             logout=f"http://{self.host}/logout", extend=extend))
 
     def _sign_in(self, request: Request) -> Response:
-        ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+        ctype = media_type(request.header("content-type"))
         if ctype != "application/x-www-form-urlencoded":
             return problem(
                 415,

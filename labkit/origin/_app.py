@@ -13,6 +13,7 @@ from itertools import chain
 
 from ..core import (
     Clock,
+    ORIGIN_NAME,
     Handler,
     RealClock,
     Request,
@@ -45,7 +46,7 @@ class Origin:
     kernel's in-process clients and the loopback server's thread at once.
     """
 
-    server_name = "labkit-origin"
+    server_name = ORIGIN_NAME
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or RealClock()

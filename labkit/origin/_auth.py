@@ -50,7 +50,7 @@ import json
 import threading
 from urllib.parse import parse_qsl, unquote
 
-from ..core import Clock, RealClock, Request, Response, basic_credentials, json_response, problem
+from ..core import Clock, RealClock, Request, Response, basic_credentials, json_response, media_type, problem
 
 __all__ = ["BasicAuthRoute", "BearerRoute", "EXPIRED_TOKEN", "REALM"]
 
@@ -231,7 +231,7 @@ class BearerRoute:
 
 
 def _refresh_token_of(request: Request) -> str | None:
-    ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+    ctype = media_type(request.header("content-type"))
     body = request.body.decode("utf-8", "replace")
     if ctype == "application/json":
         try:

@@ -9,8 +9,7 @@ import pytest
 
 from labkit import Simulator
 from labkit.cli import main
-from labkit.origin._contention import ContentionModel
-from labkit.origin._outage import OutageModel
+from labkit.origin import ContentionModel, OutageModel
 from labkit.retry import Backoff, compare_schedules, simulate_herd
 from labkit.retry._herd import _delay_fn
 

@@ -1,8 +1,6 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
-from ..origin._contention import ContentionModel
-from ..origin._outage import OutageModel
 from ._checks import Check, check_policy
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import SCENARIOS, HerdResult, compare_schedules, herd_over_http, simulate_herd
@@ -21,13 +19,11 @@ __all__ = [
     "Attempt",
     "Backoff",
     "Check",
-    "ContentionModel",
     "Decision",
     "EXPERIMENTS",
     "Experiment",
     "HerdResult",
     "IDEMPOTENT_METHODS",
-    "OutageModel",
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryResult",

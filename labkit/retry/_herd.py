@@ -46,8 +46,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
-from ..origin._contention import ContentionModel
-from ..origin._outage import OutageModel
+from ..origin import ContentionModel, OutageModel
 from ._schedules import SCHEDULES, Backoff
 
 __all__ = ["SCENARIOS", "HerdResult", "compare_schedules", "herd_over_http", "simulate_herd"]

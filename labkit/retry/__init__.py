@@ -3,7 +3,7 @@ the same policy in tenacity, and the thundering-herd simulation."""
 
 from ._checks import Check, check_policy
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
-from ._herd import SCENARIOS, HerdResult, compare_schedules, herd_over_http, simulate_herd
+from ._herd import HERD_SCENARIOS, Contention, HerdResult, Outage, compare_schedules, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -19,21 +19,22 @@ __all__ = [
     "Attempt",
     "Backoff",
     "Check",
+    "Contention",
     "Decision",
     "EXPERIMENTS",
     "Experiment",
+    "HERD_SCENARIOS",
     "HerdResult",
     "IDEMPOTENT_METHODS",
+    "Outage",
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryResult",
-    "SCENARIOS",
     "SCHEDULES",
     "arun",
     "arun_tenacity",
     "check_policy",
     "compare_schedules",
-    "herd_over_http",
     "parse_retry_after",
     "run",
     "run_experiment",

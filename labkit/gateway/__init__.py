@@ -25,7 +25,6 @@ from ._probes import (
     apple_verdict,
     run_probes,
 )
-from ._survey import Sighting, survey
 
 __all__ = [
     "ANDROID_PROBE_URL",
@@ -43,7 +42,6 @@ __all__ = [
     "ProbeRoute",
     "ProxyHttpToolsProtocol",
     "Session",
-    "Sighting",
     "android_verdict",
     "apple_verdict",
     "captive_document",
@@ -51,5 +49,4 @@ __all__ = [
     "run_probes",
     "submit_login",
     "submit_logout",
-    "survey",
 ]

@@ -1,8 +1,6 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
-from ._checks import Check, check_policy
-from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import HERD_SCENARIOS, Contention, HerdResult, Outage, compare_schedules, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
@@ -18,11 +16,8 @@ from ._tenacity import arun_tenacity, run_tenacity, tenacity_waits
 __all__ = [
     "Attempt",
     "Backoff",
-    "Check",
     "Contention",
     "Decision",
-    "EXPERIMENTS",
-    "Experiment",
     "HERD_SCENARIOS",
     "HerdResult",
     "IDEMPOTENT_METHODS",
@@ -33,11 +28,9 @@ __all__ = [
     "SCHEDULES",
     "arun",
     "arun_tenacity",
-    "check_policy",
     "compare_schedules",
     "parse_retry_after",
     "run",
-    "run_experiment",
     "run_tenacity",
     "simulate_herd",
     "tenacity_waits",

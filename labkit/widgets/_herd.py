@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..retry import HERD_SCENARIOS, SCHEDULES, simulate_herd
+from ._output import replace_output
 
 __all__ = ["HerdLab", "plot_herd"]
 
@@ -61,35 +62,19 @@ class HerdLab(w.VBox):
         self.update()
 
     def update(self):
-        import io
-
-        import matplotlib.pyplot as plt
+        """Rerun the simulation for every chosen schedule; returns the results it shows."""
         import pandas as pd
-        from IPython.core.interactiveshell import InteractiveShell
-        from IPython.display import Image
 
         cap = max(self.cap.value, self.base.value)
         scenario = HERD_SCENARIOS[self.scenario.value]()
         self.results = [simulate_herd(scenario, clients=self.clients.value, schedule=s,
                                       base=self.base.value, cap=cap, seed=self.seed.value)
                         for s in self.schedules.value]
-        shown = [pd.DataFrame([r.to_dict() for r in self.results],
-                              columns=["schedule", "calls", "calls_per_client", "completion_s",
-                                       "peak_rps"]).set_index("schedule")]
-        if self.results:
-            fig = plot_herd(self.results)
-            png = io.BytesIO()
-            fig.savefig(png, format="png")  # a PNG with or without the inline backend
-            plt.close(fig)
-            shown.append(Image(data=png.getvalue(), format="png"))
-        fmt = InteractiveShell.instance().display_formatter.format
-        outputs = []
-        for obj in shown:
-            data, metadata = fmt(obj)
-            outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
-        # One state update: clear_output() travels on another channel and can arrive
-        # after the new outputs, blanking them.
-        self.out.outputs = tuple(outputs)
+        table = pd.DataFrame([r.to_dict() for r in self.results],
+                             columns=["schedule", "calls", "calls_per_client", "completion_s",
+                                      "peak_rps"]).set_index("schedule")
+        figures = [plot_herd(self.results)] if self.results else []
+        replace_output(self.out, table, *figures)
         return self.results
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable

@@ -31,6 +31,8 @@ import httpx
 
 from labkit import Simulator, VirtualClock  # noqa: E402
 from labkit.retry import (  # noqa: E402
+    HERD_SCENARIOS,
+    SCHEDULES,
     Backoff,
     RetryPolicy,
     run,
@@ -38,7 +40,7 @@ from labkit.retry import (  # noqa: E402
     simulate_herd,
 )
 
-SCHEDULES = ("none", "exponential", "full", "equal", "decorrelated")
+NO_JITTER = ("constant", "exponential")
 
 
 def best_of(repeat, fn):
@@ -52,14 +54,14 @@ def best_of(repeat, fn):
 
 def herd(repeat: int, quick: bool = False) -> list[dict]:
     rows = []
-    for scenario in ("contention", "outage"):
+    for scenario in HERD_SCENARIOS:
         for clients in (1_000, 10_000):
             for schedule in SCHEDULES:
-                slow = scenario == "contention" and clients == 10_000 and schedule in ("none", "exponential")
+                slow = scenario == "contention" and clients == 10_000 and schedule in NO_JITTER
                 if slow and quick:
                     continue
                 seconds, result = best_of(1 if slow else repeat, lambda: simulate_herd(
-                    clients=clients, schedule=schedule, scenario=scenario))
+                    HERD_SCENARIOS[scenario](), clients=clients, schedule=schedule))
                 rows.append({"scenario": scenario, "clients": clients, "schedule": schedule,
                              "wall_s": round(seconds, 4), "calls": result.calls,
                              "calls_per_client": round(result.calls_per_client, 2),
@@ -156,9 +158,9 @@ def main() -> int:
           f"{'us/call':>8} {'done at s':>10} {'peak rps':>9}")
     rows = herd(args.repeat, args.quick)
     worst = 0.0
-    for scenario in ("contention", "outage"):
-        for label, names in (("no jitter", ("none", "exponential")),
-                             ("jittered", ("full", "equal", "decorrelated"))):
+    for scenario in HERD_SCENARIOS:
+        for label, names in (("no jitter", NO_JITTER),
+                             ("jittered", tuple(s for s in SCHEDULES if s not in NO_JITTER))):
             times = [r["wall_s"] for r in rows if r["clients"] == 10_000
                      and r["scenario"] == scenario and r["schedule"] in names]
             if not times:

@@ -7,6 +7,8 @@ import signal
 import sys
 import threading
 
+from .retry import HERD_SCENARIOS, SCHEDULES, Backoff
+
 __all__ = ["main"]
 
 
@@ -38,33 +40,41 @@ def _inspect(args: argparse.Namespace) -> int:
     )
 
 
+# Flags that set a field of a herd scenario (labkit.retry.Contention / Outage).
+_SCENARIO_FLAGS = ("latency", "duration", "capacity")
+
+
+def _herd_scenario(args: argparse.Namespace):
+    """The scenario the flags describe; the dataclasses' fields say which flag belongs where."""
+    from dataclasses import fields
+
+    given = {flag: getattr(args, flag) for flag in _SCENARIO_FLAGS if getattr(args, flag) is not None}
+    # The outage is the herd an instructor shows from a terminal, and it stays
+    # fast at 10,000 clients for every schedule; contention without jitter
+    # costs O(clients^2) calls. --latency implies contention.
+    name = args.scenario or ("contention" if "latency" in given else "outage")
+    accepts = {n: {f.name for f in fields(kind)} for n, kind in HERD_SCENARIOS.items()}
+    for flag in given:
+        if flag not in accepts[name]:
+            owner = next(n for n, names in accepts.items() if flag in names)
+            raise ValueError(f"--{flag} belongs to --scenario {owner}")
+    return HERD_SCENARIOS[name](**given)
+
+
 def _herd(args: argparse.Namespace) -> int:
     import json
 
     from .retry import simulate_herd
 
-    scenario = args.scenario
-    if scenario is None:
-        # The outage is the herd an instructor shows from a terminal, and it stays
-        # fast at 10,000 clients for every schedule; contention without jitter
-        # costs O(clients^2) calls. --latency implies contention.
-        scenario = "contention" if args.latency is not None else "outage"
-    extra = ({"duration": args.duration, "capacity": args.capacity} if scenario == "outage"
-             else {"latency": args.latency})
-    if scenario == "outage" and args.latency is not None:
-        raise ValueError("--latency belongs to --scenario contention")
-    if scenario == "contention" and (args.duration is not None or args.capacity is not None):
-        raise ValueError("--duration and --capacity belong to --scenario outage")
-    result = simulate_herd(
-        clients=args.clients, schedule=args.schedule, seed=args.seed, base=args.base, cap=args.cap,
-        scenario=scenario, **extra,
-    )
+    scenario = _herd_scenario(args)
+    result = simulate_herd(scenario, clients=args.clients, schedule=args.schedule, seed=args.seed,
+                           base=args.base, cap=args.cap)
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
     params = result.params
     print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, seed {args.seed})")
-    if scenario == "outage":
+    if scenario.name == "outage":
         print(f"clients: {result.clients}  outage: {params['duration']:g} s  "
               f"capacity: {params['capacity']} requests/s")
     else:
@@ -82,6 +92,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
     return value
+
+
+def _schedule(text: str) -> str:
+    try:
+        Backoff(kind=text)  # the schedules' one list, and their aliases ("none")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,13 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     herd = commands.add_parser("herd", help="simulate N clients retrying until they succeed "
                                "(the thundering herd); prints calls, completion time, peak load")
     herd.add_argument("--clients", type=_positive_int, default=1000, help="how many (default 1000)")
-    herd.add_argument("--schedule", default="full",
-                      choices=["none", "exponential", "full", "equal", "decorrelated"],
-                      help="backoff: none (fixed delay), exponential (no jitter), or a jitter variant")
+    herd.add_argument("--schedule", default="full", type=_schedule, metavar="{%s}" % ",".join(SCHEDULES),
+                      help="backoff: constant (or none: a fixed delay), exponential (no jitter), "
+                      "or a jitter variant")
     herd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     herd.add_argument("--base", type=float, default=1.0, help="backoff base in seconds (default 1)")
     herd.add_argument("--cap", type=float, default=60.0, help="backoff cap in seconds (default 60)")
-    herd.add_argument("--scenario", choices=["contention", "outage"], default=None,
+    herd.add_argument("--scenario", choices=list(HERD_SCENARIOS), default=None,
                       help="outage (default): a server down, then rate-limited; contention: "
                       "one record, optimistic writes, as in the AWS article (implied by --latency)")
     herd.add_argument("--latency", type=float, default=None,

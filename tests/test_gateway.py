@@ -20,8 +20,8 @@ from labkit.gateway import (
     apple_verdict,
     run_probes,
     submit_login,
-    survey,
 )
+from labkit.labs import survey
 from labkit.transport._asgi import _proxy_target
 
 URL = "http://news.test/status/200"

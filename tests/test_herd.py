@@ -9,9 +9,9 @@ import pytest
 
 from labkit import Simulator
 from labkit.cli import main
-from labkit.origin._contention import ContentionModel
-from labkit.origin._outage import OutageModel
-from labkit.retry import Backoff, compare_schedules, simulate_herd
+from labkit.origin import ContentionModel, OutageModel
+from labkit.labs import herd_over_http
+from labkit.retry import Backoff, Contention, Outage, compare_schedules, simulate_herd
 from labkit.retry._herd import _delay_fn
 
 SCHEDULES = ["none", "exponential", "full", "equal", "decorrelated"]
@@ -19,7 +19,7 @@ NO_JITTER = ("none", "exponential")
 JITTERED = ("full", "equal", "decorrelated")
 # The article's own setting (aws-samples/aws-arch-backoff-simulator): base 5 ms,
 # cap 2 s, each message |normal(10 ms, 2 ms)|, 10 to 50 clients, 100 runs a point.
-ARTICLE = dict(base=0.005, cap=2.0, latency=0.010, latency_sd=0.002)
+ARTICLE = dict(base=0.005, cap=2.0, scenario=Contention(latency=0.010, latency_sd=0.002))
 
 
 def assert_article_ordering(table, margin):
@@ -65,7 +65,7 @@ def test_when_the_cap_binds_equal_jitter_makes_fewer_calls_than_full():
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_contention_every_client_writes_exactly_once(schedule):
     record = ContentionModel()
-    result = simulate_herd(clients=200, schedule=schedule, seed=3, server=record)
+    result = simulate_herd(Contention(server=record), clients=200, schedule=schedule, seed=3)
     assert result.unfinished == 0 and record.version == 200
     assert sum(result.served) == 200 and sum(result.load) == result.calls
     assert result.calls > 200  # conflicts happened: every client but one needed a retry
@@ -103,11 +103,11 @@ def test_inlined_delays_agree_with_backoff(kind):
         assert delay(1, n) == previous
 
 
-@pytest.mark.parametrize("scenario", ["contention", "outage"])
+@pytest.mark.parametrize("scenario", [Contention(), Outage()])
 def test_reproducible_by_seed(scenario):
-    a = simulate_herd(clients=500, schedule="decorrelated", seed=3, scenario=scenario)
-    b = simulate_herd(clients=500, schedule="decorrelated", seed=3, scenario=scenario)
-    c = simulate_herd(clients=500, schedule="decorrelated", seed=4, scenario=scenario)
+    a = simulate_herd(scenario, clients=500, schedule="decorrelated", seed=3)
+    b = simulate_herd(scenario, clients=500, schedule="decorrelated", seed=3)
+    c = simulate_herd(scenario, clients=500, schedule="decorrelated", seed=4)
     assert (a.calls, a.load, a.completion_s) == (b.calls, b.load, b.completion_s)
     assert a.load != c.load
 
@@ -125,7 +125,7 @@ def test_compare_schedules_averages_runs():
 
 @pytest.fixture(scope="module")
 def outage_table():
-    return compare_schedules(SCHEDULES, clients=2000, seed=1, scenario="outage")
+    return compare_schedules(SCHEDULES, clients=2000, seed=1, scenario=Outage())
 
 
 def test_outage_no_jitter_wastes_the_most_calls(outage_table):
@@ -144,8 +144,7 @@ def test_outage_synchronised_retries_finish_last(outage_table):
 
 
 def test_outage_every_client_succeeds_and_the_server_never_serves_beyond_capacity():
-    result = simulate_herd(clients=3000, schedule="full", seed=4, scenario="outage",
-                           capacity=250, duration=5)
+    result = simulate_herd(Outage(capacity=250, duration=5), clients=3000, schedule="full", seed=4)
     assert result.unfinished == 0
     assert sum(result.served) == 3000
     assert max(result.served) <= 250
@@ -155,8 +154,8 @@ def test_outage_every_client_succeeds_and_the_server_never_serves_beyond_capacit
 
 
 def test_call_limit_reports_unfinished_clients():
-    result = simulate_herd(clients=100, schedule="none", base=0.01, scenario="outage",
-                           duration=1000, max_calls=5000)
+    result = simulate_herd(Outage(duration=1000), clients=100, schedule="none", base=0.01,
+                           max_calls=5000)
     assert result.calls == 5000 and result.unfinished == 100
     assert result.completion_s == float("inf") and result.to_dict()["completion_s"] is None
     result = simulate_herd(clients=100, schedule="none", max_calls=150)
@@ -174,16 +173,16 @@ def test_bad_input():
         simulate_herd(clients=0)
     with pytest.raises(ValueError, match="unknown schedule"):
         simulate_herd(schedule="linear")
-    with pytest.raises(ValueError, match="unknown scenario"):
-        simulate_herd(scenario="meteor")
-    with pytest.raises(ValueError, match="belong to scenario='outage'"):
-        simulate_herd(capacity=10)
-    with pytest.raises(ValueError, match="belong to scenario='contention'"):
-        simulate_herd(scenario="outage", latency=0.1)
+    with pytest.raises(TypeError, match="scenario"):
+        simulate_herd("meteor")
+    with pytest.raises(TypeError, match="capacity"):
+        Contention(capacity=10)
+    with pytest.raises(TypeError, match="latency"):
+        Outage(latency=0.1)
     with pytest.raises(ValueError, match="latency"):
-        simulate_herd(latency=-1)
+        Contention(latency=-1)
     with pytest.raises(ValueError, match="arrival_s"):
-        simulate_herd(arrival_s=float("nan"))
+        Contention(arrival_s=float("nan"))
     with pytest.raises(ValueError, match="capacity"):
         OutageModel(capacity=0)
 
@@ -241,7 +240,7 @@ def test_contention_simulation_agrees_with_httpx_clients(schedule, transport):
     try:
         with _client(sim, transport) as client:
             assert client.get("/contention?key=herd").headers["etag"] == '"0"'  # starts at t=0
-            real = simulate_herd(server=RecordOverHTTP(client, clock), **params)
+            real = simulate_herd(Contention(server=RecordOverHTTP(client, clock)), **params)
             stats = client.get("/contention/stats?key=herd").json()
     finally:
         sim.stop()
@@ -259,8 +258,7 @@ def test_contention_simulation_agrees_with_httpx_clients(schedule, transport):
 def test_outage_simulation_agrees_with_httpx_clients(schedule, transport):
     clock = SettableClock()
     sim = Simulator(clock=clock, name=f"test-herd-{transport}")
-    params = dict(clients=25, schedule=schedule, seed=7, base=0.5, cap=8, duration=3, capacity=4,
-                  scenario="outage")
+    params = dict(clients=25, schedule=schedule, seed=7, base=0.5, cap=8)
     try:
         with _client(sim, transport) as client:
             assert client.put("/outage?key=herd&duration=3&capacity=4").status_code == 201
@@ -269,11 +267,11 @@ def test_outage_simulation_agrees_with_httpx_clients(schedule, transport):
                 clock.now = t
                 return client.get("/outage?key=herd").status_code == 200
 
-            real = simulate_herd(call=call, **params)
+            real = simulate_herd(Outage(duration=3, capacity=4, call=call), **params)
             stats = client.get("/outage/stats?key=herd").json()
     finally:
         sim.stop()
-    model = simulate_herd(**params)
+    model = simulate_herd(Outage(duration=3, capacity=4), **params)
     assert (real.calls, real.completion_s, real.load, real.served) == (
         model.calls, model.completion_s, model.load, model.served)
     assert real.unfinished == 0 and real.calls > 25  # retries happened
@@ -282,25 +280,21 @@ def test_outage_simulation_agrees_with_httpx_clients(schedule, transport):
 
 
 @pytest.mark.parametrize("scenario, params", [
-    ("contention", dict(clients=15, schedule="equal", seed=5, base=0.05, cap=2)),
-    ("outage", dict(clients=30, schedule="equal", seed=5, base=0.5, cap=8, duration=3, capacity=4)),
+    (Contention(), dict(clients=15, schedule="equal", seed=5, base=0.05, cap=2)),
+    (Outage(duration=3, capacity=4), dict(clients=30, schedule="equal", seed=5, base=0.5, cap=8)),
 ])
 def test_herd_over_http_helper_agrees_with_the_model(scenario, params):
-    from labkit.retry import herd_over_http
-
-    real = herd_over_http(scenario=scenario, **params)
-    model = simulate_herd(scenario=scenario, **params)
+    real = herd_over_http(scenario, **params)
+    model = simulate_herd(scenario, **params)
     assert (real.calls, real.load, real.completion_s) == (model.calls, model.load, model.completion_s)
     assert real.calls > params["clients"]
 
 
 def test_herd_over_http_bad_input():
-    from labkit.retry import herd_over_http
-
     with pytest.raises(ValueError, match="transport"):
         herd_over_http(transport="carrier-pigeon")
-    with pytest.raises(ValueError, match="scenario"):
-        herd_over_http(scenario="meteor")
+    with pytest.raises(TypeError, match="scenario"):
+        herd_over_http("meteor")
 
 
 # -- CLI -----------------------------------------------------------------------------
@@ -310,7 +304,7 @@ def test_cli_json(capsys):
     assert main(["herd", "--clients", "300", "--schedule", "decorrelated", "--seed", "2", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     # The terminal's default is the outage: fast at 10,000 clients for every schedule.
-    expected = simulate_herd(clients=300, schedule="decorrelated", seed=2, scenario="outage")
+    expected = simulate_herd(Outage(), clients=300, schedule="decorrelated", seed=2)
     assert doc["calls"] == expected.calls and doc["scenario"] == "outage"
     assert doc["completion_s"] == round(expected.completion_s, 3)
     assert doc["peak_rps"] == expected.peak_rps
@@ -320,7 +314,7 @@ def test_cli_json(capsys):
 def test_cli_older_outage_flags_still_mean_the_outage(capsys):
     assert main(["herd", "--clients", "300", "--duration", "5", "--capacity", "40", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    expected = simulate_herd(clients=300, scenario="outage", duration=5, capacity=40)
+    expected = simulate_herd(Outage(duration=5, capacity=40), clients=300)
     assert doc["scenario"] == "outage" and doc["capacity"] == 40 and doc["duration"] == 5
     assert (doc["calls"], doc["peak_rps"]) == (expected.calls, expected.peak_rps)
 

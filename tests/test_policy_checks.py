@@ -2,7 +2,8 @@
 
 import pytest
 
-from labkit.retry import EXPERIMENTS, Backoff, Decision, RetryPolicy, check_policy, run_experiment
+from labkit.labs import EXPERIMENTS, check_policy, run_experiment
+from labkit.retry import Backoff, Decision, RetryPolicy
 
 
 def failed(report):

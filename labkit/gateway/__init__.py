@@ -27,7 +27,6 @@ from ._probes import (
     run_probes,
 )
 from ._site import PortalSite
-from ._survey import Sighting, survey
 
 __all__ = [
     "ANDROID_PROBE_URL",
@@ -46,12 +45,10 @@ __all__ = [
     "ProbeResult",
     "ProbeRoute",
     "Session",
-    "Sighting",
     "android_verdict",
     "apple_verdict",
     "captive_document",
     "run_probes",
     "submit_login",
     "submit_logout",
-    "survey",
 ]

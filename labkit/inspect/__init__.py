@@ -27,35 +27,22 @@ __all__ = [
     "LEVELS",
     "RULES",
     "Rule",
-    "SCENARIOS",
-    "Scenario",
     "attribute",
-    "compare",
-    "error_middleware",
     "findings_frame",
     "from_har",
     "from_json",
     "inspect",
     "inspect_all",
-    "inspect_handler",
-    "problems_of",
     "redact_exchange",
     "report",
-    "run_scenario",
-    "seed_page_app",
     "to_curl",
     "to_har",
     "to_json",
-    "verdict",
     "with_cache",
 ]
 
 # Notebook-only helpers load on first use, to keep `import labkit` light.
 _LAZY = {
-    "SCENARIOS": "._compare", "Scenario": "._compare", "compare": "._compare",
-    "run_scenario": "._compare", "verdict": "._compare",
-    "error_middleware": "._seedpage", "inspect_handler": "._seedpage",
-    "problems_of": "._seedpage", "seed_page_app": "._seedpage",
     "findings_frame": "._frame",
 }
 

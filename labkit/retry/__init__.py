@@ -1,11 +1,7 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
-from ..origin._contention import ContentionModel
-from ..origin._outage import OutageModel
-from ._checks import Check, check_policy
-from ._experiments import EXPERIMENTS, Experiment, run_experiment
-from ._herd import SCENARIOS, HerdResult, compare_schedules, herd_over_http, simulate_herd
+from ._herd import HERD_SCENARIOS, Contention, HerdResult, Outage, compare_schedules, simulate_herd
 from ._policy import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -20,27 +16,21 @@ from ._tenacity import arun_tenacity, run_tenacity, tenacity_waits
 __all__ = [
     "Attempt",
     "Backoff",
-    "Check",
-    "ContentionModel",
+    "Contention",
     "Decision",
-    "EXPERIMENTS",
-    "Experiment",
+    "HERD_SCENARIOS",
     "HerdResult",
     "IDEMPOTENT_METHODS",
-    "OutageModel",
+    "Outage",
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryResult",
-    "SCENARIOS",
     "SCHEDULES",
     "arun",
     "arun_tenacity",
-    "check_policy",
     "compare_schedules",
-    "herd_over_http",
     "parse_retry_after",
     "run",
-    "run_experiment",
     "run_tenacity",
     "simulate_herd",
     "tenacity_waits",

@@ -1,31 +1,32 @@
 """The thundering herd: many clients retrying until they succeed, as a discrete-event simulation.
 
-Two scenarios, each driving the very server model behind a lab endpoint (called
+A scenario is a dataclass holding only its own parameters; :func:`simulate_herd`
+runs one. Each drives the very server model behind a lab endpoint (called
 directly: an httpx round trip costs ~100 us, ``shared/notes/peers.md``, a model
-call well under 1 us; a test sends the same requests through real httpx clients
-and gets the same result):
+call well under 1 us; a test, and the lesson ``herd_over_http``, send the same
+requests through real httpx clients and get the same result):
 
-``contention`` (default; the schedule comparison)
+:class:`Contention` (default; the schedule comparison)
     The AWS Architecture Blog's experiment ("Exponential Backoff And Jitter",
     Marc Brooker, 2015; simulator ``aws-samples/aws-arch-backoff-simulator``,
     ``src/backoff_simulator.py``), reimplemented: every client wants to update
     one record once, with optimistic concurrency
-    (:class:`labkit.origin._contention.ContentionModel`, ``/contention``). All
-    clients start at once (``arrival_s=0``). One attempt is a read, then a write
-    with the version read; each message takes ``|normal(latency, latency_sd)|``
-    seconds (the article's 10 ms, 2 ms), so a read reaches the server at ``r``
-    and the write at ``r + d1 + d2``. The write succeeds only if no other write
+    (:class:`labkit.origin.ContentionModel`, ``/contention``). All clients start
+    at once (``arrival_s=0``). One attempt is a read, then a write with the
+    version read; each message takes ``|normal(latency, latency_sd)|`` seconds
+    (the article's 10 ms, 2 ms), so a read reaches the server at ``r`` and the
+    write at ``r + d1 + d2``. The write succeeds only if no other write
     succeeded in between; on a conflict the client learns it ``d3`` later,
     sleeps its backoff delay, and its next read arrives ``d4`` after that.
     ``calls`` counts writes, as the article does.
-``outage``
+:class:`Outage`
     A server down for ``duration`` seconds, then serving ``capacity`` requests a
-    second and shedding the rest (:class:`labkit.retry.OutageModel`, ``/outage``):
+    second and shedding the rest (:class:`labkit.origin.OutageModel`, ``/outage``):
     the load a recovering server sees. Clients arrive within ``arrival_s`` (1 s).
 
 Delays are :class:`labkit.retry.Backoff`'s, with ``t = min(cap, base * 2**n)``
 for retry ``n`` (0-based; the article's code starts at ``n = 1``, i.e. ``2 * base``):
-none ``base``; exponential ``t``; full ``uniform(0, t)``; equal
+constant ``base``; exponential ``t``; full ``uniform(0, t)``; equal
 ``t/2 + uniform(0, t/2)``; decorrelated ``min(cap, uniform(base, 3 * previous))``.
 
 What it finds (``notebooks/04-thundering-herd.ipynb``): under contention, no
@@ -44,15 +45,13 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable, ClassVar, Iterable, Protocol
 
-from ..origin._contention import ContentionModel
-from ..origin._outage import OutageModel
+from ..origin import ContentionModel, OutageModel
 from ._schedules import SCHEDULES, Backoff
 
-__all__ = ["SCENARIOS", "HerdResult", "compare_schedules", "herd_over_http", "simulate_herd"]
+__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "simulate_herd"]
 
-SCENARIOS = ("contention", "outage")
 # The article's network: each message takes |normal(10 ms, 2 ms)|.
 LATENCY = 0.010
 LATENCY_SD = 0.002
@@ -64,6 +63,86 @@ class Record(Protocol):
     def read(self, now: float) -> int: ...
 
     def write(self, now: float, version: int) -> bool: ...
+
+
+def _check_arrival(arrival_s: float) -> None:
+    if not arrival_s >= 0:  # also refuses NaN
+        raise ValueError("arrival_s must be >= 0 seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contention:
+    """Every client updates one record once, with optimistic concurrency (the module docstring).
+
+    ``latency`` and ``latency_sd`` shape each message's delay; ``arrival_s``
+    spreads the first reads (0: all at once, as in the article); ``server``
+    replaces the fresh :class:`~labkit.origin.ContentionModel` of each run
+    (anything with ``read(now)`` and ``write(now, version)``).
+    """
+
+    name: ClassVar[str] = "contention"
+    latency: float = LATENCY
+    latency_sd: float = LATENCY_SD
+    arrival_s: float = 0.0
+    server: Record | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not (self.latency >= 0 and self.latency_sd >= 0):
+            raise ValueError("latency and latency_sd must be >= 0 seconds")
+        _check_arrival(self.arrival_s)
+
+    def params(self, clients: int) -> dict:
+        """The numbers a result reports (``clients`` is unused: every default is fixed)."""
+        return {"latency": self.latency, "latency_sd": self.latency_sd, "arrival_s": self.arrival_s}
+
+    def _simulate(self, clients, backoff, rng, max_calls):
+        server = ContentionModel(start=0.0) if self.server is None else self.server
+        return _contention(clients, backoff, rng, server, self.latency, self.latency_sd,
+                           self.arrival_s, max_calls)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outage:
+    """A server down ``duration`` seconds, then serving ``capacity`` requests a second.
+
+    ``capacity`` None means a tenth of the herd (at least 1), so recovery takes
+    at least ten seconds however big the herd; ``arrival_s`` spreads the first
+    requests; ``call(t) -> bool`` (True: served) replaces the fresh
+    :class:`~labkit.origin.OutageModel` of each run.
+    """
+
+    name: ClassVar[str] = "outage"
+    duration: float = 10.0
+    capacity: int | None = None
+    arrival_s: float = 1.0
+    call: Callable[[float], bool] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.duration >= 0 or (self.capacity is not None and self.capacity < 1):
+            raise ValueError("duration must be >= 0 and capacity >= 1")
+        _check_arrival(self.arrival_s)
+
+    def capacity_for(self, clients: int) -> int:
+        """Requests served per second after recovery, for a herd of ``clients``."""
+        return max(1, clients // 10) if self.capacity is None else self.capacity
+
+    def params(self, clients: int) -> dict:
+        """The numbers a result reports, defaults resolved for ``clients``."""
+        return {"duration": self.duration, "capacity": self.capacity_for(clients),
+                "arrival_s": self.arrival_s}
+
+    def _simulate(self, clients, backoff, rng, max_calls):
+        call = self.call
+        if call is None:
+            call = OutageModel(duration=self.duration, capacity=self.capacity_for(clients),
+                               start=0.0).admit
+        return _outage(clients, backoff, rng, call, self.arrival_s, max_calls)
+
+
+HerdScenario = Contention | Outage
+# By name, for the CLI's --scenario and the widget's toggle.
+HERD_SCENARIOS: dict[str, type[Contention] | type[Outage]] = {
+    Contention.name: Contention, Outage.name: Outage}
 
 
 @dataclass(slots=True)
@@ -110,72 +189,32 @@ class HerdResult:
 
 
 def simulate_herd(
+    scenario: HerdScenario | None = None,
     *,
     clients: int = 1000,
     schedule: str = "full",
     seed: int = 0,
-    scenario: str = "contention",
     base: float = 1.0,
     cap: float = 60.0,
-    latency: float | None = None,
-    latency_sd: float | None = None,
-    duration: float | None = None,
-    capacity: int | None = None,
-    arrival_s: float | None = None,
     max_calls: int = 5_000_000,
-    call: Callable[[float], bool] | None = None,
-    server: Record | None = None,
 ) -> HerdResult:
     """Run ``clients`` clients, each retrying with backoff ``schedule`` until it succeeds.
 
-    ``scenario="contention"`` (see the module docstring): ``latency`` and
-    ``latency_sd`` (default 0.010 and 0.002 s) shape the network; ``server``
-    replaces the :class:`ContentionModel`. ``scenario="outage"``: the server is
-    down ``duration`` seconds (default 10), then serves ``capacity`` requests per
-    second (default ``clients / 10``, so recovery takes at least ten seconds however
-    big the herd); ``call(t) -> bool`` replaces the model (True: served).
-    ``arrival_s``: the first requests are spread over this many seconds (default
-    0 for contention, as in the article; 1 for the outage). Delays follow
-    :class:`Backoff` with ``base`` and ``cap``. Stops after ``max_calls`` calls
-    and reports the clients still waiting.
+    ``scenario`` is a :class:`Contention` (the default, ``Contention()``) or an
+    :class:`Outage`. Delays follow :class:`Backoff` with ``base`` and ``cap``.
+    Stops after ``max_calls`` calls and reports the clients still waiting.
     """
+    if scenario is None:
+        scenario = Contention()
+    if not isinstance(scenario, (Contention, Outage)):
+        raise TypeError(f"scenario must be Contention(...) or Outage(...), not {scenario!r}")
     if clients < 1:
         raise ValueError("clients must be >= 1")
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
     backoff = Backoff(kind=schedule, base=base, cap=cap, attempts=1)
-    if scenario == "contention":
-        if duration is not None or capacity is not None or call is not None:
-            raise ValueError("duration, capacity and call belong to scenario='outage'")
-        latency = LATENCY if latency is None else latency
-        latency_sd = LATENCY_SD if latency_sd is None else latency_sd
-        if not (latency >= 0 and latency_sd >= 0):
-            raise ValueError("latency and latency_sd must be >= 0 seconds")
-        arrival_s = 0.0 if arrival_s is None else arrival_s
-        params = {"scenario": scenario, "seed": seed, "base": base, "cap": cap,
-                  "latency": latency, "latency_sd": latency_sd, "arrival_s": arrival_s}
-    else:
-        if latency is not None or latency_sd is not None or server is not None:
-            raise ValueError("latency, latency_sd and server belong to scenario='contention'")
-        duration = 10.0 if duration is None else duration
-        if capacity is None:
-            capacity = max(1, clients // 10)
-        arrival_s = 1.0 if arrival_s is None else arrival_s
-        params = {"scenario": scenario, "seed": seed, "base": base, "cap": cap,
-                  "duration": duration, "capacity": capacity, "arrival_s": arrival_s}
-    if not arrival_s >= 0:
-        raise ValueError("arrival_s must be >= 0 seconds")
-
-    rng = random.Random(seed)
-    if scenario == "contention":
-        if server is None:
-            server = ContentionModel(start=0.0)
-        calls, last, done, load, served = _contention(
-            clients, backoff, rng, server, latency, latency_sd, arrival_s, max_calls)
-    else:
-        if call is None:
-            call = OutageModel(duration=duration, capacity=capacity, start=0.0).admit
-        calls, last, done, load, served = _outage(clients, backoff, rng, call, arrival_s, max_calls)
+    params = {"scenario": scenario.name, "seed": seed, "base": base, "cap": cap,
+              **scenario.params(clients)}
+    calls, last, done, load, served = scenario._simulate(
+        clients, backoff, random.Random(seed), max_calls)
 
     seconds = range(0, max(load) + 1) if load else range(0)
     return HerdResult(
@@ -216,7 +255,7 @@ def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
             previous[i] = d
             return d
         return decorrelated
-    return lambda i, n: base  # constant ("none")
+    return lambda i, n: base  # constant
 
 
 def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, max_calls):
@@ -284,9 +323,9 @@ def _outage(clients, backoff, rng, call, arrival_s, max_calls):
     return calls, last, done, load, served
 
 
-def compare_schedules(schedules: Iterable[str] = ("none",) + SCHEDULES[1:], *, runs: int = 1,
-                      **kwargs):
-    """One row per schedule, as a DataFrame: :func:`simulate_herd` with ``kwargs``.
+def compare_schedules(schedules: Iterable[str] = SCHEDULES, scenario: HerdScenario | None = None, *,
+                      runs: int = 1, seed: int = 0, **kwargs):
+    """One row per schedule, as a DataFrame: :func:`simulate_herd` of ``scenario`` with ``kwargs``.
 
     ``runs > 1`` averages that many runs (seeds ``seed``, ``seed + 1``, ...), as the
     article averaged 100 runs per point; ``unfinished`` is then the total.
@@ -295,11 +334,11 @@ def compare_schedules(schedules: Iterable[str] = ("none",) + SCHEDULES[1:], *, r
 
     if runs < 1:
         raise ValueError("runs must be >= 1")
-    seed = kwargs.pop("seed", 0)
     columns = ["calls", "calls_per_client", "completion_s", "peak_rps", "unfinished"]
     rows = []
     for name in schedules:
-        results = [simulate_herd(schedule=name, seed=seed + r, **kwargs) for r in range(runs)]
+        results = [simulate_herd(scenario, schedule=name, seed=seed + r, **kwargs)
+                   for r in range(runs)]
         row = {"schedule": name}
         for column in columns:
             values = [r.to_dict()[column] for r in results]
@@ -311,85 +350,3 @@ def compare_schedules(schedules: Iterable[str] = ("none",) + SCHEDULES[1:], *, r
                 row[column] = round(sum(values) / runs, 3)
         rows.append(row)
     return pd.DataFrame(rows)[["schedule"] + columns].set_index("schedule")
-
-
-class _EventClock:
-    """A clock set to each event's exact time (``VirtualClock.advance`` would add float error)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-class _RecordOverHTTP:
-    """The contention scenario's record, reached through ``/contention`` (RFC 9110 section 13.1.1)."""
-
-    def __init__(self, client, clock: _EventClock, key: str) -> None:
-        self.client, self.clock, self.url = client, clock, f"/contention?key={key}"
-
-    def read(self, now: float) -> int:
-        self.clock.now = now
-        response = self.client.get(self.url)
-        response.raise_for_status()
-        return int(response.headers["etag"].strip('"'))
-
-    def write(self, now: float, version: int) -> bool:
-        self.clock.now = now
-        response = self.client.put(self.url, headers={"if-match": f'"{version}"'})
-        if response.status_code == 412:
-            return False
-        response.raise_for_status()
-        return True
-
-
-def herd_over_http(*, transport: str = "inprocess", scenario: str = "contention",
-                   clients: int = 25, duration: float | None = None, capacity: int | None = None,
-                   **kwargs) -> HerdResult:
-    """:func:`simulate_herd`, but every request is a real httpx request to the
-    scenario's endpoint (``/contention``: a GET, then a PUT with ``If-Match``; or
-    ``/outage``).
-
-    ``transport`` is ``inprocess`` or ``loopback``. Slow (an httpx round trip per
-    request): for small herds, to check that the simulation agrees with HTTP.
-    """
-    import httpx
-
-    from .._simulator import Simulator
-
-    if transport not in ("inprocess", "loopback"):
-        raise ValueError(f"transport must be inprocess or loopback, not {transport!r}")
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
-    clock = _EventClock()
-    sim = Simulator(clock=clock, name="herd-over-http")
-    try:
-        if transport == "inprocess":
-            client = sim.client()
-        else:
-            client = httpx.Client(base_url=sim.serve().origin_url, timeout=5)
-        with client:
-            if scenario == "contention":
-                client.delete("/contention?key=herd").raise_for_status()
-                client.get("/contention?key=herd").raise_for_status()  # the record starts at t=0
-                record = _RecordOverHTTP(client, clock, "herd")
-                return simulate_herd(clients=clients, scenario=scenario, server=record, **kwargs)
-            duration = 10.0 if duration is None else duration
-            capacity = max(1, clients // 10) if capacity is None else capacity
-            client.put(f"/outage?key=herd&duration={duration}&capacity={capacity}").raise_for_status()
-
-            def call(t: float) -> bool:
-                clock.now = t
-                return client.get("/outage?key=herd").status_code == 200
-
-            return simulate_herd(clients=clients, scenario=scenario, duration=duration,
-                                 capacity=capacity, call=call, **kwargs)
-    finally:
-        sim.stop()

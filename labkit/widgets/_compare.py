@@ -1,17 +1,17 @@
 """Side by side: pick two scenarios (401, 407, 511, misconfigured servers), send, compare.
 
-Holds no logic: scenarios, findings and the comparison table come from
-``labkit.inspect`` (``run_scenario``, ``inspect``, ``compare``); this only lays
-them out.
+Holds no logic: the scenarios and the comparison table come from
+``labkit.labs`` (``run_scenario``, ``compare``), each exchange's report from
+``labkit.inspect.report``; this only lays them out.
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
 
-from ..inspect import attribute, inspect
-from ..inspect._compare import SCENARIOS, compare, run_scenario
-from ..inspect._report import format_findings, format_record
+from ..inspect import report
+from ..labs import SCENARIOS, compare, run_scenario
+from ._output import replace_output
 
 __all__ = ["CompareExchanges"]
 
@@ -41,14 +41,8 @@ class CompareExchanges(w.VBox):
         self.run()
 
     def _show(self, out: w.Output, title: str, ex) -> None:
-        out.outputs = ()  # works with or without a kernel (clear_output needs one)
-        text = "\n".join([
-            title, "=" * len(title),
-            format_record(ex, body_limit=self.body_limit), "",
-            f"answered by: {attribute(ex)}", "",
-            format_findings(inspect(ex)),
-        ])
-        out.append_stdout(text + "\n")
+        text = report(ex, body_limit=self.body_limit)
+        replace_output(out, f"{title}\n{'=' * len(title)}\n{text}\n")
 
     def run(self) -> tuple:
         """Send both scenarios now; returns their two exchanges."""
@@ -56,8 +50,7 @@ class CompareExchanges(w.VBox):
         right = run_scenario(self.sim, self.right.value)
         self._show(self.left_out, SCENARIOS[self.left.value].title, left)
         self._show(self.right_out, SCENARIOS[self.right.value].title, right)
-        self.table.outputs = ()
-        self.table.append_display_data(compare({
+        replace_output(self.table, compare({
             SCENARIOS[self.left.value].title: left, SCENARIOS[self.right.value].title: right}))
         self.exchanges = (left, right)
         return self.exchanges

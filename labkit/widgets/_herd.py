@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..retry import simulate_herd
+from ..retry import HERD_SCENARIOS, SCHEDULES, simulate_herd
+from ._output import replace_output
 
 __all__ = ["HerdLab", "plot_herd"]
-
-NAMES = ("none", "exponential", "full", "equal", "decorrelated")
 
 
 def plot_herd(results, *, ax=None, seconds: int | None = None):
@@ -44,14 +43,14 @@ class HerdLab(w.VBox):
     """Scenario, clients, base, cap and schedules in; calls, completion, peak load and the plot out."""
 
     def __init__(self, *, clients: int = 2000, cap: float = 60.0, base: float = 1.0,
-                 schedules: tuple[str, ...] = NAMES, seed: int = 0,
+                 schedules: tuple[str, ...] = SCHEDULES, seed: int = 0,
                  scenario: str = "contention") -> None:
-        self.scenario = w.ToggleButtons(options=["contention", "outage"], value=scenario,
+        self.scenario = w.ToggleButtons(options=list(HERD_SCENARIOS), value=scenario,
                                         description="scenario")
         self.clients = w.IntSlider(value=clients, min=100, max=10000, step=100, description="clients")
         self.cap = w.FloatSlider(value=cap, min=1, max=120, step=1, description="cap s")
         self.base = w.FloatLogSlider(value=base, base=10, min=-2, max=1, step=0.1, description="base s")
-        self.schedules = w.SelectMultiple(options=list(NAMES), value=list(schedules),
+        self.schedules = w.SelectMultiple(options=list(SCHEDULES), value=list(schedules),
                                           description="schedules", rows=5)
         self.seed = w.IntText(value=seed, description="seed", layout={"width": "10em"})
         self.out = w.Output(layout={"border": "1px solid #ccc", "min_height": "6em"})
@@ -63,34 +62,19 @@ class HerdLab(w.VBox):
         self.update()
 
     def update(self):
-        import io
-
-        import matplotlib.pyplot as plt
+        """Rerun the simulation for every chosen schedule; returns the results it shows."""
         import pandas as pd
-        from IPython.core.interactiveshell import InteractiveShell
-        from IPython.display import Image
 
         cap = max(self.cap.value, self.base.value)
-        self.results = [simulate_herd(clients=self.clients.value, schedule=s, base=self.base.value,
-                                      cap=cap, seed=self.seed.value, scenario=self.scenario.value)
+        scenario = HERD_SCENARIOS[self.scenario.value]()
+        self.results = [simulate_herd(scenario, clients=self.clients.value, schedule=s,
+                                      base=self.base.value, cap=cap, seed=self.seed.value)
                         for s in self.schedules.value]
-        shown = [pd.DataFrame([r.to_dict() for r in self.results],
-                              columns=["schedule", "calls", "calls_per_client", "completion_s",
-                                       "peak_rps"]).set_index("schedule")]
-        if self.results:
-            fig = plot_herd(self.results)
-            png = io.BytesIO()
-            fig.savefig(png, format="png")  # a PNG with or without the inline backend
-            plt.close(fig)
-            shown.append(Image(data=png.getvalue(), format="png"))
-        fmt = InteractiveShell.instance().display_formatter.format
-        outputs = []
-        for obj in shown:
-            data, metadata = fmt(obj)
-            outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
-        # One state update: clear_output() travels on another channel and can arrive
-        # after the new outputs, blanking them.
-        self.out.outputs = tuple(outputs)
+        table = pd.DataFrame([r.to_dict() for r in self.results],
+                             columns=["schedule", "calls", "calls_per_client", "completion_s",
+                                      "peak_rps"]).set_index("schedule")
+        figures = [plot_herd(self.results)] if self.results else []
+        replace_output(self.out, table, *figures)
         return self.results
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable

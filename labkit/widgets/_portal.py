@@ -1,7 +1,7 @@
 """Portal widgets: sign in through the form, and switch the gateway's mode.
 
 They hold no logic: :func:`labkit.gateway.submit_login` signs in and
-:func:`labkit.gateway.survey` says what each client sees; these only display.
+:func:`labkit.labs.survey` says what each client sees; these only display.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import httpx
 import ipywidgets as w
 
-from ..gateway import MODES, submit_login, submit_logout, survey
+from ..gateway import MODES, submit_login, submit_logout
+from ..labs import survey
+from ._output import replace_output
 
 __all__ = ["PortalModes", "SignInForm"]
 
@@ -50,8 +52,7 @@ class SignInForm(w.VBox):
         return result
 
     def _show(self, text: str) -> None:
-        self.out.outputs = ()  # clear_output() needs a front end; this works headless too
-        self.out.append_stdout(text + "\n")
+        replace_output(self.out, text + "\n")
 
     def __repr__(self) -> str:  # stable text/plain for nbval
         return "SignInForm()"
@@ -85,9 +86,7 @@ class PortalModes(w.VBox):
         self.gateway.mode = mode
         self.rows = survey(self.gateway, url=self.url)
         table = pd.DataFrame([{"client": r.client, "status": r.status, "sees": r.sees} for r in self.rows])
-        self.out.outputs = ()  # clear_output() needs a front end; this works headless too
-        self.out.append_stdout(f"mode {mode}: {MODES[mode]}\n")
-        self.out.append_display_data(table.style.hide(axis="index"))
+        replace_output(self.out, f"mode {mode}: {MODES[mode]}\n", table.style.hide(axis="index"))
 
     def __repr__(self) -> str:
         return f"PortalModes(mode={self.mode.value!r})"

@@ -1,11 +1,13 @@
-"""The retry lab widget and the timeline plot. Display only: the experiments,
-the policy and the runner live in :mod:`labkit.retry`."""
+"""The retry lab widget and the timeline plot. Display only: the experiments are
+:mod:`labkit.labs`'s, the policy and the runner :mod:`labkit.retry`'s."""
 
 from __future__ import annotations
 
 import ipywidgets as w
 
-from ..retry import EXPERIMENTS, SCHEDULES, Backoff, RetryPolicy, run_experiment
+from ..labs import EXPERIMENTS, run_experiment
+from ..retry import SCHEDULES, Backoff, RetryPolicy
+from ._output import replace_output
 
 __all__ = ["RetryLab", "plot_timeline"]
 
@@ -77,8 +79,6 @@ class RetryLab(w.VBox):
 
     def update(self):
         """Rerun the experiment with the current settings; returns the RetryResult."""
-        import matplotlib.pyplot as plt
-
         name = self.experiment.value
         self.result, _ = run_experiment(name, policy=self.policy(), method=self.method.value,
                                         seed=self.seed.value, idempotency_key=self.key.value)
@@ -86,13 +86,7 @@ class RetryLab(w.VBox):
         self.about.value = (f"<code>{exp.method or self.method.value} {exp.url}</code>: {exp.about}. "
                             f"Outcome: <b>{self.result.decision}</b> after "
                             f"{len(self.result.attempts)} attempt(s), {self.result.elapsed:g} s.")
-        fig = plot_timeline(self.result, title=name)
-        # A state update, ordered with the appends below (clear_output() travels on
-        # another channel and can arrive after them, blanking the new output).
-        self.out.outputs = ()
-        self.out.append_display_data(self.result.timeline)
-        self.out.append_display_data(fig)
-        plt.close(fig)
+        replace_output(self.out, self.result.timeline, plot_timeline(self.result, title=name))
         return self.result
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .._show import format_exchange
+from ._output import replace_output
 
 __all__ = ["StatusExplorer"]
 
@@ -36,7 +37,5 @@ class StatusExplorer(w.VBox):
             with self.sim.client() as client:
                 response = client.request(self.method.value, path)
         text = format_exchange(response)
-        # Replace the outputs in one state update: clear_output() travels on
-        # another channel and can arrive after the new text, blanking it.
-        self.out.outputs = ({"output_type": "stream", "name": "stdout", "text": text + "\n"},)
+        replace_output(self.out, text + "\n")
         return text

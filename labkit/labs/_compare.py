@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ._attribution import attribute
-from ._capture import Capture
-from ._exchange import Exchange
-from ._lint import inspect
-from ._rules import cache_directives, shared_cache_may_store
+from .._simulator import Simulator
+from ..inspect import Capture, Exchange, attribute, inspect
+# Private to the Inspector: its Cache-Control parser and its shared-cache rule,
+# so the table's "may a cache store it?" agrees with the findings.
+from ..inspect._rules import cache_directives, shared_cache_may_store
 from ._seedpage import inspect_handler, seed_page_app
 
 __all__ = ["SCENARIOS", "Scenario", "compare", "run_scenario", "verdict"]
@@ -29,7 +29,7 @@ ROWS = ["status", "who answers", "challenge", "what fixes it", "can a retry help
 class Scenario:
     key: str
     title: str
-    run: Callable[["object"], Exchange]  # (Simulator) -> the exchange to show
+    run: Callable[[Simulator], Exchange]  # the exchange to show
 
 
 def _origin(path: str, headers: dict | None = None):

@@ -1,6 +1,6 @@
 """Named retry experiments: one endpoint each, on a fresh simulator and a virtual clock.
 
-The notebook widgets call :func:`run_experiment`; so can a learner.
+The retry lab widget calls :func:`run_experiment`; so can a learner.
 """
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .._simulator import Simulator
 from ..core import VirtualClock
-from ._runner import RetryResult, run
+from ..retry import RetryResult, run
 
 __all__ = ["EXPERIMENTS", "Experiment", "run_experiment"]
 
@@ -23,16 +24,28 @@ class Experiment:
     about: str
     method: str | None = None  # fixed method, or None: the caller's
     gateway: bool = False
-    setup: Callable[[Any, Any], dict] | None = None
+    setup: Callable[[Any, Any], dict] | None = None  # (simulator, client) -> run() keywords
     json: Any = None
 
 
-def _empty_bucket(sim, client):
-    client.get("/ratelimit?rate=0.2&burst=1&key=lab")  # take the only token
-    return {}
+def fresh_lab(name: str, *, gateway: bool = False):
+    """A simulator on a VirtualClock, a client from :data:`DEVICE` (through the
+    gateway if asked), and the sign-in a 511 calls for: ``(sim, client, sign_in)``."""
+    sim = Simulator(clock=VirtualClock(), name=name)
+    client = sim.client(device=DEVICE, gateway=gateway)
+    return sim, client, lambda: sim.gateway.portal.sign_in(DEVICE, *GUEST)
 
 
-def _expired_token(sim, client):
+def take_the_only_token(url: str) -> Callable[[Any, Any], dict]:
+    """A setup that empties the one-token bucket at ``url`` (``burst=1``) before the run."""
+    def setup(sim, client) -> dict:
+        client.get(url)
+        return {}
+    return setup
+
+
+def expired_token(sim, client) -> dict:
+    """A setup: a Bearer token that has just expired, and a refresh that gets a new one."""
     pair = client.post("/bearer/token?expires_in=60").json()
     sim.clock.advance(61)
 
@@ -53,14 +66,15 @@ EXPERIMENTS: dict[str, Experiment] = {
     "Retry-After date": Experiment("/unavailable?retry_after=20&form=date&key=lab",
                                    "503 + Retry-After: <an HTTP-date 20 s ahead>"),
     "rate limit 429": Experiment("/ratelimit?rate=0.2&burst=1&key=lab",
-                                 "token bucket already empty: 429 + Retry-After", setup=_empty_bucket),
+                                 "token bucket already empty: 429 + Retry-After",
+                                 setup=take_the_only_token("/ratelimit?rate=0.2&burst=1&key=lab")),
     "outage": Experiment("/outage?duration=30&capacity=10&key=lab", "down for 30 s, then healthy"),
     "lost order reply": Experiment("/orders?lose=1&key=lab", "POST: the order is placed, the reply lost",
                                    method="POST", json={"sku": "lamp"}),
     "511 captive portal": Experiment("http://news.test/flaky?fail=0&key=lab",
                                      "through the gateway, not signed in yet", gateway=True),
     "401 expired token": Experiment("/bearer", "Bearer token expired; a refresh token is at hand",
-                                    method="GET", setup=_expired_token),
+                                    method="GET", setup=expired_token),
 }
 
 
@@ -70,18 +84,15 @@ def run_experiment(name: str, *, policy=None, method: str = "GET", seed: int = 0
 
     With ``sign_in`` the runner may sign in to the portal when it meets a 511.
     """
-    from .._simulator import Simulator
-
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}: use one of {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
-    sim = Simulator(clock=VirtualClock(), name="retry-lab")
-    client = sim.client(device=DEVICE, gateway=exp.gateway)
+    sim, client, sign_in_now = fresh_lab("retry-lab", gateway=exp.gateway)
     kwargs: dict[str, Any] = exp.setup(sim, client) if exp.setup else {}
     if exp.json is not None:
         kwargs["json"] = exp.json
     if exp.gateway and sign_in:
-        kwargs["sign_in"] = lambda: sim.gateway.portal.sign_in(DEVICE, *GUEST)
+        kwargs["sign_in"] = sign_in_now
     result = run(client, exp.method or method, exp.url, policy=policy, clock=sim.clock, seed=seed,
                  idempotency_key=idempotency_key, **kwargs)
     return result, sim

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._gateway import Gateway
-from ._probes import run_probes
+from ..gateway import Gateway, run_probes
+from ..transport import InProcessTransport
 
 __all__ = ["Sighting", "survey"]
 
@@ -37,8 +37,6 @@ def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device
     reads real time: with a VirtualClock far from now its stored entries look
     stale (start the clock at ``time.time()`` to see freshness at work).
     """
-    from ..transport import InProcessTransport  # here: labkit.origin imports this package
-
     portal = gateway.portal
     portal.sign_out(device)
     transport = InProcessTransport(gateway, client=(device, 50001))

@@ -16,12 +16,11 @@ from typing import Callable
 import httpx
 
 from ..core import Handler, Request, Response
+from ..inspect import Capture, Exchange, inspect
 from ..transport import InProcessTransport
-from ._capture import Capture
-from ._exchange import Exchange
-from ._lint import inspect
 
-__all__ = ["error_middleware", "inspect_handler", "orders_app", "seed_page_app", "seed_page_error_handler"]
+__all__ = ["error_middleware", "inspect_handler", "orders_app", "problems_of", "seed_page_app",
+           "seed_page_error_handler"]
 
 ErrorHandler = Callable[[Request, Exception], Response]
 

@@ -1,0 +1,52 @@
+"""The lessons: the notebooks' experiments, scenarios and self-checks.
+
+This layer sits above :class:`labkit.Simulator` and the engine packages
+(``core``, ``origin``, ``gateway``, ``transport``, ``inspect``, ``retry``), which
+never import it; the widgets and the notebooks call it.
+
+- retry (notebook 03): :data:`EXPERIMENTS` and :func:`run_experiment`, one
+  endpoint each; :func:`check_policy`, a policy through the table of
+  :data:`POLICY_CHECKS`.
+- the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
+- 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
+  :func:`compare`, the comparison table; the seed page's "511 for every
+  exception" as :data:`seed_page_app`, and :func:`inspect_handler` to check a fix.
+- the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
+"""
+
+from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
+from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
+from ._experiments import EXPERIMENTS, Experiment, run_experiment
+from ._herd import herd_over_http
+from ._seedpage import (
+    error_middleware,
+    inspect_handler,
+    orders_app,
+    problems_of,
+    seed_page_app,
+    seed_page_error_handler,
+)
+from ._survey import Sighting, survey
+
+__all__ = [
+    "EXPERIMENTS",
+    "Experiment",
+    "POLICY_CHECKS",
+    "PolicyCheck",
+    "SCENARIOS",
+    "Scenario",
+    "Sighting",
+    "check_policy",
+    "compare",
+    "error_middleware",
+    "herd_over_http",
+    "inspect_handler",
+    "orders_app",
+    "problems_of",
+    "run_experiment",
+    "run_scenario",
+    "seed_page_app",
+    "seed_page_error_handler",
+    "survey",
+    "verdict",
+]

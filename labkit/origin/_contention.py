@@ -7,7 +7,7 @@ single row with a version number. A client reads the version, then writes
 with it; the write succeeds only if nobody else's write succeeded in between
 (the version still matches), otherwise it is a conflict and the client backs
 off and starts again with a fresh read. Only writes count as calls, as in the
-article. :func:`labkit.retry.simulate_herd` (``scenario="contention"``) calls
+article. ``labkit.retry.simulate_herd(Contention())`` calls
 this model directly; this route wraps the same model for real HTTP clients,
 and a test checks that the two agree call for call.
 

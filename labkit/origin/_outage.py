@@ -3,7 +3,7 @@
 :class:`OutageModel` is the server of the thundering-herd lab's ``outage``
 scenario (a recovering server; the schedule comparison's ``contention``
 scenario is ``/contention``): the ``/outage`` route wraps it for real HTTP
-clients, and :func:`labkit.retry.simulate_herd` (``scenario="outage"``) calls
+clients, and ``labkit.retry.simulate_herd(Outage())`` calls
 it directly for 10,000 simulated clients (an httpx round trip costs ~100 us,
 the model well under 1 us), so the two agree by construction and a test checks
 that they do.

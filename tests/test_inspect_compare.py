@@ -4,7 +4,7 @@ import pytest
 
 from labkit import Simulator, VirtualClock, inspect
 from labkit.core import Response, problem
-from labkit.inspect import SCENARIOS, compare, inspect_handler, problems_of, run_scenario, seed_page_app, verdict
+from labkit.inspector import SCENARIOS, compare, inspect_handler, problems_of, run_scenario, seed_page_app, verdict
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from labkit.inspect import RULES, Exchange, inspect
-from labkit.inspect._rules import parse_retry_after
+from labkit.inspector import RULES, Exchange, inspect
+from labkit.inspector._rules import parse_retry_after
 
 GATEWAY = [("server", "labkit-gateway"), ("via", "1.1 labkit-gateway")]
 ORIGIN = [("server", "labkit-origin"), ("x-request-id", "0123456789abcdef")]

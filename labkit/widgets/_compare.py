@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..inspect import attribute, inspect
-from ..inspect._compare import SCENARIOS, compare, run_scenario
-from ..inspect._report import format_findings, format_record
+from ..inspector import attribute, inspect
+from ..inspector._compare import SCENARIOS, compare, run_scenario
+from ..inspector._report import format_findings, format_record
 
 __all__ = ["CompareExchanges"]
 

@@ -77,7 +77,7 @@ def inspect_handler(
         params = 1
     app = error_middleware(orders_app, handler) if params == 2 else handler
     cap = Capture()
-    with cap.attach(httpx.Client(transport=InProcessTransport(app))) as client:
+    with httpx.Client(transport=cap.transport(InProcessTransport(app))) as client:
         client.request(method, url, headers=headers)
     return cap[-1]
 

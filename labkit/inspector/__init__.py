@@ -30,30 +30,22 @@ __all__ = [
     "RULES",
     "RecordingTransport",
     "Rule",
-    "SCENARIOS",
-    "Scenario",
     "attribute",
-    "compare",
-    "error_middleware",
     "findings_frame",
     "from_har",
     "from_json",
     "inspect",
     "inspect_all",
-    "inspect_handler",
-    "problems_of",
     "redact_exchange",
     "report",
-    "run_scenario",
-    "seed_page_app",
     "to_curl",
     "to_har",
     "to_json",
-    "verdict",
     "with_cache",
 ]
 
-# Notebook-only helpers load on first use, to keep `import labkit` light.
+# Notebook-only helpers load on first use, to keep `import labkit` light. They
+# never become globals of this module, so __all__ (its globals) leaves them out.
 _COMPARE = {"SCENARIOS", "Scenario", "compare", "run_scenario", "verdict"}
 _SEEDPAGE = {"error_middleware", "inspect_handler", "problems_of", "seed_page_app"}
 
@@ -65,6 +57,4 @@ def __getattr__(name: str):
         from . import _seedpage as module
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
+    return getattr(module, name)

@@ -73,8 +73,27 @@ def _plain(detail: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(_TAGS.sub("", detail))).strip()
 
 
+# httplint's public API gives a note's explanation only rendered from Markdown
+# (note.detail), which costs more than the rest of inspect() together. A note
+# renders the same for the same class, subject, variables and locale, and the
+# exchanges of one capture repeat the same notes, so each rendering is kept.
+_DETAILS: dict[tuple, str] = {}
+_DETAILS_MAX = 4096
+
+
+def _detail(note, locale: str) -> str:
+    key = (type(note), note.subject, locale, repr(sorted(note.vars.items(), key=lambda kv: kv[0])))
+    detail = _DETAILS.get(key)
+    if detail is None:
+        if len(_DETAILS) >= _DETAILS_MAX:
+            _DETAILS.clear()
+        detail = _DETAILS[key] = str(note.detail)
+    return detail
+
+
 def _httplint(ex: Exchange, superseded: set[tuple[str, str]], include_good: bool) -> list[Finding]:
     import httplint  # imported on first use: it pulls in markdown
+    from httplint.i18n import get_locale
 
     req = httplint.HttpRequestLinter()
     req.process_request_topline(ex.method.encode("ascii", "replace"),
@@ -93,12 +112,13 @@ def _httplint(ex: Exchange, superseded: set[tuple[str, str]], include_good: bool
     references = {f"field-{h.canonical_name.lower()}": getattr(h, "reference", "") or ""
                   for h in res.headers.handlers.values()}
     out = []
+    locale = get_locale()
     for note in res.notes:
         name = type(note).__name__
         level = _LEVEL_OVERRIDES.get(name, _LEVEL[note.level.value])
         if (name, note.subject) in superseded or (level == "good" and not include_good):
-            continue  # rendering a note's Markdown is most of httplint's cost: skip unused ones
-        detail = str(note.detail)
+            continue  # not shown: not worth rendering
+        detail = _detail(note, locale)
         out.append(Finding(
             id=f"httplint:{name}",
             level=level,

@@ -23,7 +23,8 @@ __all__ = ["FLOW", "RecordingTransport"]
 
 # The request extension that carries a flow number. httpx copies a request's
 # extensions into the requests it builds to follow a redirect, so every hop of
-# one client.send() carries the number its first hop was given.
+# one client.send() carries the number its first hop was given (and an
+# httpx.Request passed to client.send() twice keeps its number).
 FLOW = "labkit.flow"
 _flows = itertools.count(1)
 
@@ -56,6 +57,8 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.kind = transport_kind(inner) if inner is not None else "socket"
 
     # -- the transport each direction sends through --------------------------
+    # Without an inner transport, which kind to make is known only once a sync
+    # or an async client sends through this one.
     def _sync_inner(self) -> httpx.BaseTransport:
         if self._sync is None:
             with self._lock:

@@ -1,7 +1,7 @@
 """Inspector benchmarks (run on demand: `.venv/bin/python benchmarks/inspector.py`).
 
 1. Capture overhead per exchange, in-process: the same GET /status/204 through
-   `sim.client()` with and without a Capture attached (sync and async),
+   `sim.client()` and `sim.client(capture=Capture())` (sync and async),
    interleaved rounds, median per-exchange time; overhead = difference, in µs.
 2. The same over loopback (httpx.Client against `sim.origin_url`).
 3. Inspect throughput: `inspect(exchange)` over a mix of captured exchanges
@@ -30,7 +30,7 @@ import httpx  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import Capture, Simulator, inspect  # noqa: E402
+from labkit import Capture, InProcessTransport, Simulator, inspect  # noqa: E402
 
 
 def per_exchange(fn, n: int) -> float:
@@ -72,10 +72,8 @@ def overhead(make_plain, make_captured, n: int, rounds: int) -> dict:
 def recorder_only(sim, n: int, rounds: int) -> dict:
     """The recorder alone: the same prepared request through the bare transport and through
     the recording wrapper, so httpx's client machinery is not in the measurement."""
-    from labkit.inspect._capture import _Recorder
-
-    inner = sim._transport("127.0.0.1")
-    recorder = _Recorder(inner, Capture())
+    inner = InProcessTransport(sim.origin)
+    recorder = Capture().transport(inner)
     request = httpx.Request("GET", "http://origin.test/status/204")
 
     def loop(transport):
@@ -89,12 +87,12 @@ def recorder_only(sim, n: int, rounds: int) -> dict:
 
 def sample_exchanges(sim: Simulator) -> list:
     cap = Capture()
-    c = cap.attach(sim.client())
+    c = sim.client(capture=cap)
     for path in ("/status/401", "/status/407", "/status/511", "/status/503", "/status/200",
                  "/basic-auth/u/p", "/bearer"):
         c.get(path)
     c.get("/basic-auth/u/p", auth=("u", "p"))
-    g = cap.attach(sim.client(gateway=True, device="127.0.0.99"))
+    g = sim.client(gateway=True, device="127.0.0.99", capture=cap)
     for mode in ("rfc6585", "redirect", "spoof", "cacheable"):
         sim.gateway.mode = mode
         g.get("/status/200")
@@ -124,15 +122,15 @@ def main() -> None:
     try:
         results["recorder only"] = recorder_only(sim, args.n, args.rounds)
         results["in-process sync"] = overhead(
-            lambda: sync_loop(sim.client()), lambda: sync_loop(Capture().attach(sim.client())),
+            lambda: sync_loop(sim.client()), lambda: sync_loop(sim.client(capture=Capture())),
             args.n, args.rounds)
         results["in-process async"] = overhead(
             lambda: async_loop(sim.async_client()),
-            lambda: async_loop(Capture().attach(sim.async_client())), args.n, args.rounds)
+            lambda: async_loop(sim.async_client(capture=Capture())), args.n, args.rounds)
         loop_n = max(200, args.n // 4)
         results["loopback sync"] = overhead(
             lambda: sync_loop(httpx.Client(base_url=sim.origin_url)),
-            lambda: sync_loop(Capture().attach(httpx.Client(base_url=sim.origin_url))),
+            lambda: sync_loop(httpx.Client(base_url=sim.origin_url, transport=Capture().transport())),
             loop_n, args.rounds)
         exchanges = sample_exchanges(sim)
         results["inspect"] = {

@@ -3,6 +3,7 @@
 from ._envcheck import check_environment
 from ._show import format_exchange, show
 from ._simulator import Simulator
+from ._version import __version__
 from .core import (
     Clock,
     Disconnect,
@@ -14,22 +15,20 @@ from .core import (
     VirtualClock,
     status_info,
 )
-from .inspect import (
+from .inspector import (
     Attribution,
     Capture,
     Exchange,
     Finding,
     attribute,
+    inspect,
     to_curl,
     to_har,
     with_cache,
 )
-from . import inspect  # the package, callable as inspect(exchange): see labkit.inspect
 from .origin import Origin
 from .retry import Backoff, Decision, HerdResult, RetryPolicy, RetryResult, simulate_herd
 from .transport import InProcessTransport, LoopbackServer, NotLoopbackError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Attribution",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from .inspect._exchange import Exchange
-from .inspect._report import format_record
+from .inspector._httpx import exchange_from_response
+from .inspector._report import format_record
 
 __all__ = ["format_exchange", "show"]
 
@@ -13,11 +13,11 @@ __all__ = ["format_exchange", "show"]
 def format_exchange(response: httpx.Response, *, request_body: bool = True) -> str:
     """The request (``>`` lines) and response (``<`` lines) of ``response`` as text.
 
-    The Inspector's own view of one exchange (``labkit.inspect._report.format_record``):
+    The Inspector's own view of one exchange (``labkit.inspector._report.format_record``):
     ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie``
     values are redacted. ``request_body=False`` leaves the request's content out.
     """
-    exchange = Exchange.from_response(response)
+    exchange = exchange_from_response(response)
     if not request_body:
         exchange = exchange.replace(request_body=b"")
     return format_record(exchange)

@@ -6,6 +6,7 @@ import httpx
 
 from .core import Clock, RealClock
 from .gateway import Gateway
+from .inspector import Capture, with_cache
 from .origin import Origin
 from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
 
@@ -31,23 +32,35 @@ class Simulator:
         self._servers: dict[str, LoopbackServer] = {}
 
     # -- in-process ------------------------------------------------------
-    def client(self, *, device: str = "127.0.0.1", gateway: bool = False, **kwargs) -> httpx.Client:
+    def client(
+        self, *, device: str = "127.0.0.1", gateway: bool = False, capture: Capture | None = None,
+        cache: bool | dict = False, **kwargs,
+    ) -> httpx.Client:
         """A sync httpx client wired to the origin with no socket.
 
         ``device`` is the client's address as the network sees it.
         ``gateway=True`` puts the captive-portal gateway in the path, as an
         intercepting proxy would be: every host name then reaches the origin
-        only once ``device`` has signed in.
+        only once ``device`` has signed in. ``capture`` records every exchange
+        the client makes (:meth:`Capture.transport`); ``cache=True`` puts an
+        in-memory RFC 9111 cache in front of the network (a dict: the keyword
+        arguments of :func:`labkit.with_cache`, e.g. ``{"rfc": False}``); the
+        capture sees what the cache answers.
         """
         kwargs.setdefault("base_url", ORIGIN_URL)
-        return httpx.Client(transport=self._transport(device, gateway), **kwargs)
+        return httpx.Client(transport=self._transport(device, gateway, capture=capture, cache=cache), **kwargs)
 
     def async_client(
-        self, *, device: str = "127.0.0.1", gateway: bool = False, **kwargs
+        self, *, device: str = "127.0.0.1", gateway: bool = False, capture: Capture | None = None,
+        cache: bool | dict = False, **kwargs,
     ) -> httpx.AsyncClient:
-        """The async form of :meth:`client`."""
+        """The async form of :meth:`client`, except that ``cache`` is refused:
+        hishel's async storage needs ``anysqlite``, which labkit does not install."""
+        if cache:
+            raise TypeError("async_client() has no cache: hishel's async storage needs 'anysqlite', "
+                            "which is not a labkit dependency. Use sim.client(cache=True) for cache experiments.")
         kwargs.setdefault("base_url", ORIGIN_URL)
-        return httpx.AsyncClient(transport=self._transport(device, gateway), **kwargs)
+        return httpx.AsyncClient(transport=self._transport(device, gateway, capture=capture), **kwargs)
 
     def proxy_client(self, *, device: str = "127.0.0.1", **kwargs) -> httpx.Client:
         """A real-socket httpx client using the loopback gateway as its HTTP proxy.
@@ -58,9 +71,16 @@ class Simulator:
         self.serve()
         return httpx.Client(transport=proxy_transport(self.gateway_url, device=device), **kwargs)
 
-    def _transport(self, device: str, gateway: bool = False) -> InProcessTransport:
+    def _transport(
+        self, device: str, gateway: bool = False, *, capture: Capture | None = None, cache: bool | dict = False,
+    ) -> httpx.BaseTransport:
         handler = self.gateway if gateway else self.origin
-        return InProcessTransport(handler, client=(device, 50000))
+        transport = InProcessTransport(handler, client=(device, 50000))
+        if cache:
+            transport = with_cache(transport, **({} if cache is True else cache))
+        if capture is not None:
+            transport = capture.transport(transport)
+        return transport
 
     # -- loopback --------------------------------------------------------
     def serve(self, *, port: int = 0, host: str = "127.0.0.1", gateway_port: int = 0) -> "Simulator":

@@ -31,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .inspect._command import run_inspect
+    from .inspector._command import run_inspect
 
     return run_inspect(
         args.url, proxy=args.proxy, method=args.request, headers=args.header, data=args.data,

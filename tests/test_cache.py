@@ -11,7 +11,7 @@ URL = "http://origin.test/status/200"
 
 @pytest.fixture
 def sim():
-    # RealClock on purpose: hishel ages responses by the wall clock (see labkit.inspect._cache).
+    # RealClock on purpose: hishel ages responses by the wall clock (see labkit.inspector._cache).
     s = Simulator(name="test-cache")
     yield s
     s.stop()
@@ -21,7 +21,7 @@ def browse(sim, mode, *, rfc=True, device="127.0.0.20"):
     """Visit URL captive, sign in, visit again: the two exchanges the client saw."""
     sim.gateway.mode = mode
     cap = Capture()
-    client = cap.attach(with_cache(sim.client(gateway=True, device=device), rfc=rfc))
+    client = sim.client(gateway=True, device=device, capture=cap, cache={"rfc": rfc})
     before = client.get(URL)
     sim.gateway.portal.sign_in(device, "guest", "letmein")
     after = client.get(URL)
@@ -72,7 +72,7 @@ def test_spoof_page_in_an_rfc9111_cache_lives_as_long_as_its_freshness(sim):
 
 def test_origin_auth_responses_are_not_stored(sim):
     cap = Capture()
-    client = cap.attach(with_cache(sim.client()))
+    client = sim.client(capture=cap, cache=True)
     for _ in range(2):
         client.get("/basic-auth/u/p")
         client.get("/bearer")
@@ -83,21 +83,26 @@ def test_cache_over_loopback_through_the_gateway_proxy(sim):
     sim.serve()
     sim.gateway.mode = "cacheable"
     cap = Capture()
-    client = cap.attach(with_cache(httpx.Client(proxy=sim.gateway_url)))
+    proxy = sim.gateway_url
+    client = httpx.Client(transport=cap.transport(with_cache(httpx.HTTPTransport(proxy=proxy)), proxy=proxy))
     url = sim.origin_url + "/status/200"
     assert client.get(url).status_code == 511
     sim.gateway.portal.sign_in("127.0.0.1", "guest", "letmein")
     assert client.get(url).status_code == 511
     assert cap[1].from_cache and cap[1].transport == "socket"
     sim.gateway.mode = "rfc6585"
-    fresh = with_cache(httpx.Client(proxy=sim.gateway_url))
+    fresh = httpx.Client(transport=with_cache(httpx.HTTPTransport(proxy=proxy)))
     assert fresh.get(url).status_code == 200  # a new cache: the network was fine all along
 
 
-def test_with_cache_refuses_async_and_wrong_order(sim):
+def test_with_cache_refuses_async_clients_and_the_wrong_order(sim):
     with pytest.raises(TypeError, match="anysqlite"):
-        with_cache(sim.async_client())
+        sim.async_client(cache=True)
+    with pytest.raises(TypeError, match="anysqlite"):
+        with_cache(httpx.AsyncHTTPTransport())
+    with pytest.raises(TypeError, match="not a client"):
+        with_cache(sim.client())
     with pytest.raises(TypeError):
         with_cache("client")
-    with pytest.raises(ValueError, match="after with_cache"):
-        with_cache(Capture().attach(sim.client()))
+    with pytest.raises(ValueError, match="capture in the cache"):
+        with_cache(Capture().transport())

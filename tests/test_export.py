@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labkit import Capture, Exchange, Simulator, VirtualClock, to_curl, to_har
-from labkit.inspect import from_json, redact_exchange, to_json
+from labkit import Capture, Exchange, Simulator, VirtualClock, attribute, to_curl, to_har
+from labkit.inspector import from_json, redact_exchange, to_json
 
 SECRET = "s3cret-Pa55"
 BASIC = "Basic " + base64.b64encode(f"alice:{SECRET}".encode()).decode()
@@ -63,7 +63,7 @@ def capture():
     sim = Simulator(clock=VirtualClock(), name="test-export")
     sim.gateway.mode = "redirect"
     cap = Capture(clock=sim.clock)
-    client = cap.attach(sim.client(gateway=True, device="127.0.0.7", follow_redirects=True))
+    client = sim.client(gateway=True, device="127.0.0.7", follow_redirects=True, capture=cap)
     client.get("/status/200", headers={"cookie": f"session={SECRET}"})  # 302 -> portal login page
     client.post("http://portal.labkit.test/login",
                 data={"user": "guest", "password": "letmein", "next": "http://origin.test/"})
@@ -212,7 +212,7 @@ def test_curl_command_replays_against_loopback():
         import httpx
 
         cap = Capture()
-        cap.attach(httpx.Client(base_url=sim.origin_url)).post(
+        httpx.Client(base_url=sim.origin_url, transport=cap.transport()).post(
             "/status/418", content=b"tea", headers={"content-type": "text/plain"})
         out = subprocess.run(shlex.split(to_curl(cap[0])), capture_output=True, text=True, timeout=10)
         assert out.stdout.startswith("HTTP/1.1 418")
@@ -239,7 +239,7 @@ def test_cli_inspect_json_output_is_redacted_capture():
 
 # -- HAR round trip ---------------------------------------------------------------
 def test_har_round_trip(capture):
-    from labkit.inspect import from_har
+    from labkit.inspector import from_har
 
     again = from_har(json.dumps(capture.to_har(redact=False)))
     assert len(again) == len(capture)
@@ -253,7 +253,7 @@ def test_har_round_trip(capture):
 
 def test_har_from_a_browser_is_inspectable():
     from labkit import inspect
-    from labkit.inspect import from_har
+    from labkit.inspector import from_har
 
     browser_har = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
         "startedDateTime": "2026-01-01T00:00:00.123Z", "time": 12.5,
@@ -275,22 +275,23 @@ def test_har_from_a_browser_is_inspectable():
 
 @pytest.mark.parametrize("bad", ["{}", "[1]", "nope", {"log": {}}])
 def test_from_har_rejects_other_documents(bad):
-    from labkit.inspect import from_har
+    from labkit.inspector import from_har
 
     with pytest.raises(ValueError, match="not a HAR document"):
         from_har(bad)
 
 
-def test_repr_and_answered_by_never_show_userinfo():
+def test_repr_and_attribution_never_show_userinfo():
     ex = Exchange.build(200, [("server", "labkit-origin")], "", url=f"http://alice:{SECRET}@origin.test/")
-    assert SECRET not in repr(ex) and ex.answered_by == "origin"
+    who = attribute(ex)
+    assert SECRET not in repr(ex) and SECRET not in str(who) and who.answered_by == "origin"
 
 
 @settings(max_examples=60, deadline=None)
 @given(secret=st.from_regex(r"[A-Za-z0-9]{12,30}", fullmatch=True),
        where=st.sampled_from(["authorization", "proxy-authorization", "cookie", "form", "json", "query"]))
 def test_no_export_or_display_shows_a_secret(secret, where):
-    from labkit.inspect import report
+    from labkit.inspector import report
 
     headers, body, url = [("content-type", "application/json")], b"", "http://origin.test/x"
     if where in ("authorization", "proxy-authorization"):

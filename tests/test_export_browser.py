@@ -24,9 +24,9 @@ def test_chromium_replays_a_captured_har(tmp_path):
     sim = Simulator(name="test-export-browser").serve()
     try:
         cap = Capture()
-        with cap.attach(httpx.Client(proxy=sim.gateway_url)) as client:
+        with httpx.Client(transport=cap.transport(proxy=sim.gateway_url)) as client:
             client.get(sim.origin_url + "/status/418")  # the gateway's 511 page (captive)
-        with cap.attach(httpx.Client()) as client:
+        with httpx.Client(transport=cap.transport()) as client:
             client.get(sim.origin_url + "/status/201")  # straight to the origin
         urls = [ex.url for ex in cap]
         har = tmp_path / "capture.har"

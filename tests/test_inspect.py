@@ -92,7 +92,7 @@ def test_httplint_findings_are_converted():
 )
 def test_origin_routes(sim, path, expected, absent):
     cap = Capture(clock=sim.clock)
-    with cap.attach(sim.client()) as client:
+    with sim.client(capture=cap) as client:
         client.get(path)
     ids = [f.id for f in inspect(cap[-1])]
     if expected:
@@ -104,7 +104,7 @@ def test_origin_routes(sim, path, expected, absent):
 
 def test_auth_endpoints_pass_without_errors(sim):
     cap = Capture(clock=sim.clock)
-    client = cap.attach(sim.client())
+    client = sim.client(capture=cap)
     client.get("/basic-auth/u/p")
     client.get("/basic-auth/u/p", auth=("u", "p"))
     client.get("/bearer", headers={"authorization": "Bearer expired"})
@@ -115,7 +115,7 @@ def test_auth_endpoints_pass_without_errors(sim):
 # -- capture ------------------------------------------------------------------
 def test_capture_records_request_response_and_timings(sim):
     cap = Capture(clock=sim.clock)
-    client = cap.attach(sim.client())
+    client = sim.client(capture=cap)
     client.post("/status/201", content=b"hello", headers={"content-type": "text/plain"})
     ex = cap[0]
     assert (ex.method, ex.url, ex.status, ex.reason) == ("POST", "http://origin.test/status/201", 201, "Created")
@@ -130,7 +130,7 @@ def test_capture_records_request_response_and_timings(sim):
 def test_capture_records_redirect_chain_as_one_flow(sim):
     sim.gateway.mode = "redirect"
     cap = Capture()
-    client = cap.attach(sim.client(gateway=True, follow_redirects=True))
+    client = sim.client(gateway=True, follow_redirects=True, capture=cap)
     r = client.get("/status/200")
     client.get("/status/204")
     flows = cap.flows()
@@ -141,19 +141,34 @@ def test_capture_records_redirect_chain_as_one_flow(sim):
     assert all(attribute(e).answered_by == "gateway" for e in first)
 
 
-def test_capture_detach_and_double_attach(sim):
+def test_capture_is_chosen_when_the_client_is_built(sim):
     cap = Capture()
-    client = sim.client()
-    cap.attach(client)
-    with pytest.raises(ValueError, match="already"):
-        Capture(client)
-    client.get("/status/200")
-    cap.detach(client)
-    client.get("/status/200")
-    assert len(cap) == 1
-    assert client.get("/status/200").status_code == 200  # still works detached
-    with pytest.raises(TypeError):
-        cap.attach(object())
+    plain = sim.client()
+    plain.get("/status/200")
+    assert len(cap) == 0  # a client built without the capture is not recorded
+    recorded = sim.client(capture=cap)
+    recorded.get("/status/200")
+    # A learner's own transport, wrapped: the capture records it, and which proxy it uses.
+    inner = labkit.InProcessTransport(sim.origin)
+    own = httpx.Client(transport=cap.transport(inner, proxy="http://user:pw@proxy.test:3128"))
+    own.get("http://origin.test/status/204")
+    assert [(e.status, e.transport) for e in cap] == [(200, "in-process"), (204, "in-process")]
+    assert cap[1].proxy == "http://proxy.test:3128"  # the credentials go in a header, not the URL
+    assert cap[1].request_header("proxy-authorization") == "Basic " + base64.b64encode(b"user:pw").decode()
+    assert isinstance(cap.transport(), labkit.inspector.RecordingTransport)
+
+
+def test_each_send_is_one_flow_even_on_a_shared_transport(sim):
+    sim.gateway.mode = "redirect"
+    cap = Capture()
+    transport = cap.transport(labkit.InProcessTransport(sim.gateway, client=("127.0.0.8", 50000)))
+    following = httpx.Client(transport=transport, follow_redirects=True)
+    not_following = httpx.Client(transport=transport)
+    following.get("http://origin.test/status/200")
+    not_following.get("http://origin.test/status/200")
+    following.get("http://origin.test/status/200")
+    assert [len(hops) for hops in cap.flows().values()] == [2, 1, 2]
+    assert [(e.step, e.status) for e in cap] == [(0, 302), (1, 200), (0, 302), (0, 302), (1, 200)]
 
 
 def test_capture_records_failures(sim):
@@ -161,7 +176,7 @@ def test_capture_records_failures(sim):
         raise labkit.Disconnect
 
     cap = Capture()
-    client = cap.attach(httpx.Client(transport=labkit.InProcessTransport(broken)))
+    client = httpx.Client(transport=cap.transport(labkit.InProcessTransport(broken)))
     with pytest.raises(httpx.RemoteProtocolError):
         client.get("http://x.test/")
     assert cap[0].status == 0 and "RemoteProtocolError" in cap[0].error
@@ -173,8 +188,8 @@ def test_capture_async_in_process_and_loopback(sim):
     cap = Capture()
 
     async def run():
-        async with cap.attach(sim.async_client()) as a, cap.attach(
-            httpx.AsyncClient(base_url=sim.origin_url)
+        async with sim.async_client(capture=cap) as a, httpx.AsyncClient(
+            base_url=sim.origin_url, transport=cap.transport()
         ) as b:
             await asyncio.gather(a.get("/status/401"), b.get("/status/401"), a.get("/bearer"))
 
@@ -187,7 +202,7 @@ def test_capture_async_in_process_and_loopback(sim):
 def test_capture_loopback_through_gateway_proxy(sim):
     sim.serve()
     cap = Capture()
-    client = cap.attach(httpx.Client(proxy=sim.gateway_url))
+    client = httpx.Client(transport=cap.transport(proxy=sim.gateway_url))
     client.get(sim.origin_url + "/status/200")
     ex = cap[-1]
     assert ex.status == 511 and ex.proxy == sim.gateway_url and ex.transport == "socket"
@@ -200,8 +215,8 @@ def test_407_from_the_proxy_auth_gateway(sim):
     sim.serve()
     sim.gateway.mode = "proxy-auth"
     cap = Capture()
-    bare = cap.attach(httpx.Client(proxy=sim.gateway_url))
-    authed = cap.attach(httpx.Client(proxy=httpx.Proxy(sim.gateway_url, auth=("guest", "letmein"))))
+    bare = httpx.Client(transport=cap.transport(proxy=sim.gateway_url))
+    authed = httpx.Client(transport=cap.transport(proxy=httpx.Proxy(sim.gateway_url, auth=("guest", "letmein"))))
     assert bare.get(sim.origin_url + "/status/200").status_code == 407
     assert authed.get(sim.origin_url + "/status/200").status_code == 200
     challenge, ok = cap[0], cap[1]
@@ -215,7 +230,7 @@ def test_407_from_the_proxy_auth_gateway(sim):
 
 def test_attribution_through_gateway(sim):
     cap = Capture()
-    client = cap.attach(sim.client(gateway=True, device="127.0.0.5"))
+    client = sim.client(gateway=True, device="127.0.0.5", capture=cap)
     client.get("/status/200")  # captive: the gateway's 511
     sim.gateway.portal.sign_in("127.0.0.5", "guest", "letmein")
     client.get("/status/200")  # forwarded: the origin's 200
@@ -229,7 +244,7 @@ def test_attribution_through_gateway(sim):
 
 def test_captures_become_a_dataframe(sim):
     cap = Capture()
-    client = cap.attach(sim.client())
+    client = sim.client(capture=cap)
     client.get("/status/511")
     client.get("/basic-auth/a/b", auth=("a", "b"))
     df = cap.to_dataframe()
@@ -243,7 +258,7 @@ def test_capture_is_thread_safe(sim):
     import threading
 
     cap = Capture()
-    clients = [cap.attach(sim.client()) for _ in range(4)]
+    clients = [sim.client(capture=cap) for _ in range(4)]
 
     def work(c):
         for _ in range(25):
@@ -258,11 +273,12 @@ def test_capture_is_thread_safe(sim):
     assert sorted(e.id for e in cap) == list(range(1, 101))
 
 
-def test_labkit_inspect_is_both_the_package_and_the_function():
+def test_labkit_inspect_is_the_function_of_the_inspector_package():
     import importlib
+    import inspect as pyinspect
 
-    module = importlib.import_module("labkit.inspect")
-    assert labkit.inspect is module and callable(module)
+    module = importlib.import_module("labkit.inspector")
+    assert pyinspect.isfunction(labkit.inspect) and labkit.inspect is module.inspect
     ex = Exchange.build(401, [], "")
     assert labkit.inspect(ex) == module.inspect(ex) == inspect(ex)
     assert "Capture" in module.__all__
@@ -282,11 +298,12 @@ def test_capture_keeps_encoded_bodies_intact_for_the_client(transport):
     cap = Capture()
     if transport == "socket":
         server = LoopbackServer(gzipped, name="test-inspect-gzip").start()
-        client, url = httpx.Client(), server.url + "/"
+        client, url = httpx.Client(transport=cap.transport()), server.url + "/"
     else:
-        server, client, url = None, httpx.Client(transport=InProcessTransport(gzipped)), "http://x.test/"
+        server, url = None, "http://x.test/"
+        client = httpx.Client(transport=cap.transport(InProcessTransport(gzipped)))
     try:
-        with cap.attach(client):
+        with client:
             r = client.get(url)
         assert r.content == page  # decoded once, by the client, as without a capture
         assert cap[0].response_body == page and cap[0].header("content-encoding") == "gzip"
@@ -298,7 +315,7 @@ def test_capture_keeps_encoded_bodies_intact_for_the_client(transport):
 
 
 def test_findings_become_a_dataframe():
-    from labkit.inspect import findings_frame
+    from labkit.inspector import findings_frame
 
     df = findings_frame(inspect(Exchange.build(401, [], "x")))
     assert list(df.columns[:3]) == ["level", "id", "summary"]

@@ -9,7 +9,7 @@ import pytest
 
 from labkit import Simulator
 from labkit.cli import main
-from labkit.inspect._command import run_inspect
+from labkit.inspector._command import run_inspect
 
 
 @pytest.fixture(scope="module")

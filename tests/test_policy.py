@@ -192,7 +192,7 @@ def test_decorrelated_uses_the_previous_delay():
 
 
 def test_captured_exchanges_decide_like_responses():
-    from labkit.inspect import Exchange
+    from labkit.inspector import Exchange
 
     ex = Exchange.build(503, {"Retry-After": "9"})
     assert decide(ex) == decide(resp(503, retry_after="9"))
@@ -206,11 +206,11 @@ def test_captured_exchanges_decide_like_responses():
 
 def test_an_exchange_recorded_by_capture():
     import labkit
-    from labkit.inspect import Capture
+    from labkit.inspector import Capture
 
     sim = labkit.Simulator(clock=labkit.VirtualClock(), name="test-policy-capture")
     cap = Capture()
-    client = cap.attach(sim.client())
+    client = sim.client(capture=cap)
     client.get("/ratelimit?rate=0.5&burst=1&key=cap")
     client.get("/ratelimit?rate=0.5&burst=1&key=cap")
     d = decide(cap[-1])

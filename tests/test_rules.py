@@ -2,8 +2,7 @@
 
 import pytest
 
-from labkit.inspect import RULES, Exchange, inspect
-from labkit.inspect._rules import parse_retry_after
+from labkit.inspector import RULES, Exchange, inspect
 
 GATEWAY = [("server", "labkit-gateway"), ("via", "1.1 labkit-gateway")]
 ORIGIN = [("server", "labkit-origin"), ("x-request-id", "0123456789abcdef")]
@@ -167,12 +166,17 @@ def test_rule_metadata(rule):
 
 
 @pytest.mark.parametrize(
-    "value, seconds",
-    [("0", 0.0), ("120", 120.0), ("Thu, 01 Jan 2026 00:00:00 GMT", 1767225600.0),
-     ("soon", None), ("", None), ("-1", None), ("1e3", None), ("Thu, 01 Jan 2026 00:00:00 +0000", None)],
+    "value, valid",
+    [("0", True), ("120", True), ("Thu, 01 Jan 2026 00:00:00 GMT", True),
+     # Obsolete forms: a recipient MUST accept them, a sender MUST NOT generate them
+     # (RFC 9110 section 5.6.7), so the linter flags them.
+     ("Thursday, 01-Jan-26 00:00:00 GMT", False), ("Thu Jan  1 00:00:00 2026", False),
+     ("soon", False), ("-1", False), ("1e3", False), ("1" * 300, False),
+     ("Thu, 01 Jan 2026 00:00:00 +0000", False), ("Thu, 01 Jan 99999 00:00:00 GMT", False)],
 )
-def test_parse_retry_after(value, seconds):
-    assert parse_retry_after(value) == seconds
+def test_retry_after_validity(value, valid):
+    ex = Exchange.build(503, [("content-type", "text/plain"), ("retry-after", value)], "down")
+    assert ("retry-after-invalid" in [f.id for f in inspect(ex)]) is not valid
 
 
 def test_labkit_rule_replaces_httplint_duplicate():

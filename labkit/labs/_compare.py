@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .._simulator import Simulator
-from ..inspect import Capture, Exchange, attribute, inspect
+from ..core import cache_directives
+from ..inspector import Capture, Exchange, attribute, inspect, shared_cache_may_store
 # Private to the Inspector: its Cache-Control parser and its shared-cache rule,
 # so the table's "may a cache store it?" agrees with the findings.
-from ..inspect._rules import cache_directives, shared_cache_may_store
 from ._seedpage import inspect_handler, seed_page_app
 
 __all__ = ["SCENARIOS", "Scenario", "compare", "run_scenario", "verdict"]
@@ -35,7 +35,7 @@ class Scenario:
 def _origin(path: str, headers: dict | None = None):
     def run(sim) -> Exchange:
         cap = Capture(clock=sim.clock)
-        with cap.attach(sim.client()) as client:
+        with sim.client(capture=cap) as client:
             client.get(path, headers=headers)
         return cap[-1]
     return run
@@ -48,7 +48,7 @@ def _gateway(mode: str, device: str):
         sim.gateway.portal.sign_out(device)  # captive, whatever happened before
         cap = Capture(clock=sim.clock)
         try:
-            with cap.attach(sim.client(gateway=True, device=device)) as client:
+            with sim.client(gateway=True, device=device, capture=cap) as client:
                 client.get("/status/200")
         finally:
             sim.gateway.mode = previous

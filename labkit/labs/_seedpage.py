@@ -16,7 +16,7 @@ from typing import Callable
 import httpx
 
 from ..core import Handler, Request, Response
-from ..inspect import Capture, Exchange, inspect
+from ..inspector import Capture, Exchange, inspect
 from ..transport import InProcessTransport
 
 __all__ = ["error_middleware", "inspect_handler", "orders_app", "problems_of", "seed_page_app",
@@ -76,7 +76,7 @@ def inspect_handler(
         params = 1
     app = error_middleware(orders_app, handler) if params == 2 else handler
     cap = Capture()
-    with cap.attach(httpx.Client(transport=InProcessTransport(app))) as client:
+    with httpx.Client(transport=cap.transport(InProcessTransport(app))) as client:
         client.request(method, url, headers=headers)
     return cap[-1]
 

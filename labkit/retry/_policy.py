@@ -82,7 +82,7 @@ def _status_and_headers(outcome: Any) -> tuple[int | None, Any, Any]:
         return outcome, None, None
     if hasattr(outcome, "status_code"):  # httpx.Response
         return outcome.status_code, outcome.headers.get, None
-    if hasattr(outcome, "response_headers") and hasattr(outcome, "status"):  # labkit.inspect.Exchange
+    if hasattr(outcome, "response_headers") and hasattr(outcome, "status"):  # labkit.inspector.Exchange
         if not outcome.status:
             return None, None, _exchange_error(outcome.error)
         headers = {k.lower(): v for k, v in reversed(outcome.response_headers)}
@@ -121,7 +121,7 @@ class RetryPolicy:
         rng: random.Random | None = None,
     ) -> Decision:
         """Decide after attempt number ``attempt`` (1 for the first request) ended in
-        ``outcome``: an ``httpx.Response``, a captured ``labkit.inspect.Exchange``, a
+        ``outcome``: an ``httpx.Response``, a captured ``labkit.inspector.Exchange``, a
         ``labkit.core.Response``, a bare status code, or the exception the client raised.
 
         ``refreshed`` / ``signed_in``: whether credentials were already refreshed or

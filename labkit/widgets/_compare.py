@@ -2,14 +2,14 @@
 
 Holds no logic: the scenarios and the comparison table come from
 ``labkit.labs`` (``run_scenario``, ``compare``), each exchange's report from
-``labkit.inspect.report``; this only lays them out.
+``labkit.inspector.report``; this only lays them out.
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
 
-from ..inspect import report
+from ..inspector import report
 from ..labs import SCENARIOS, compare, run_scenario
 from ._output import replace_output
 

@@ -6,9 +6,9 @@ import html
 import re
 
 from ._attribution import attribute
-from ._capture import Capture
 from ._exchange import Exchange
 from ._findings import Finding
+from ._httpx import exchange_of
 from ._redaction import redact_exchange
 from ._rules import RULES, Context
 
@@ -31,11 +31,11 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def _coerce(item) -> Exchange:
-    if isinstance(item, Exchange):
-        return item
-    if hasattr(item, "status_code") or hasattr(item, "status"):
-        return Exchange.from_response(item)
-    raise TypeError(f"inspect() takes an Exchange, httpx.Response or labkit Response, not {type(item).__name__}")
+    try:
+        return exchange_of(item)
+    except TypeError:
+        raise TypeError(f"inspect() takes an Exchange, httpx.Response or labkit Response, "
+                        f"not {type(item).__name__}") from None
 
 
 # Where httplint's note families rest, when the note's text does not say.
@@ -68,25 +68,32 @@ def _rfc_of(note, name: str, text: str, references: dict[str, str]) -> str:
     return "RFC 9111" if note.category.name == "CACHING" else "RFC 9110"
 
 
-_DIRECTIVE = re.compile(r"%\((\w+)\)[-+ #0]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+def _plain(detail: str) -> str:
+    """A note's rendered explanation (httplint's HTML) as plain text."""
+    return re.sub(r"\s+", " ", html.unescape(_TAGS.sub("", detail))).strip()
 
 
-def _plain(note) -> str:
-    """The note's explanation as plain text.
-
-    Built from its Markdown source, not ``note.detail``: rendering Markdown to
-    HTML was over half of inspect()'s time, and we want text anyway.
-    """
-    source = note._translate(note._text)
-    text = _DIRECTIVE.sub(lambda m: str(note.vars.get(m.group(1), "")), source).replace("%%", "%")
-    text = _MD_LINK.sub(r"\1", text).replace("`", "")
-    text = _TAGS.sub("", text)
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+# httplint's public API gives a note's explanation only rendered from Markdown
+# (note.detail), which costs more than the rest of inspect() together. A note
+# renders the same for the same class, subject, variables and locale, and the
+# exchanges of one capture repeat the same notes, so each rendering is kept.
+_DETAILS: dict[tuple, str] = {}
+_DETAILS_MAX = 4096
 
 
-def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
+def _detail(note, locale: str) -> str:
+    key = (type(note), note.subject, locale, repr(sorted(note.vars.items(), key=lambda kv: kv[0])))
+    detail = _DETAILS.get(key)
+    if detail is None:
+        if len(_DETAILS) >= _DETAILS_MAX:
+            _DETAILS.clear()
+        detail = _DETAILS[key] = str(note.detail)
+    return detail
+
+
+def _httplint(ex: Exchange, superseded: set[tuple[str, str]], include_good: bool) -> list[Finding]:
     import httplint  # imported on first use: it pulls in markdown
+    from httplint.i18n import get_locale
 
     req = httplint.HttpRequestLinter()
     req.process_request_topline(ex.method.encode("ascii", "replace"),
@@ -94,7 +101,8 @@ def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
     req.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.request_headers])
     req.feed_content(ex.request_body)
     req.finish_content(True)
-    res = httplint.HttpResponseLinter(_related=req)
+    res = httplint.HttpResponseLinter()
+    res.request = req
     res.is_head_response = ex.method == "HEAD"
     res.process_response_topline(ex.http_version.encode("ascii", "replace"),
                                  str(ex.status).encode(), ex.reason.encode("latin-1", "replace"))
@@ -104,20 +112,22 @@ def _httplint(ex: Exchange) -> list[tuple[Finding, str, str]]:
     references = {f"field-{h.canonical_name.lower()}": getattr(h, "reference", "") or ""
                   for h in res.headers.handlers.values()}
     out = []
+    locale = get_locale()
     for note in res.notes:
         name = type(note).__name__
-        detail = _plain(note)
         level = _LEVEL_OVERRIDES.get(name, _LEVEL[note.level.value])
-        finding = Finding(
+        if (name, note.subject) in superseded or (level == "good" and not include_good):
+            continue  # not shown: not worth rendering
+        detail = _detail(note, locale)
+        out.append(Finding(
             id=f"httplint:{name}",
             level=level,
             summary=str(note.summary),
-            explanation=detail,
-            rfc=_rfc_of(note, name, str(note._text), references),
+            explanation=_plain(detail),
+            rfc=_rfc_of(note, name, detail, references),
             source="httplint",
             subject=note.subject,
-        )
-        out.append((finding, name, note.subject))
+        ))
     return out
 
 
@@ -127,7 +137,7 @@ def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> l
     ``exchange`` is an :class:`Exchange` (from a :class:`Capture`), an
     ``httpx.Response`` or a ``labkit.core.Response``. httplint (the library
     behind REDbot) checks header syntax and caching; labkit's rules
-    (``labkit.inspect._rules.RULES``) check status semantics: 511 vs 401 vs 407,
+    (:data:`labkit.inspector.RULES`) check status semantics: 511 vs 401 vs 407,
     Retry-After, Content-Type, cacheable errors, cache poisoning. A labkit rule
     that covers an httplint note replaces it. Credentials are redacted before
     anything is looked at, so no finding can quote one.
@@ -153,9 +163,7 @@ def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> l
         if details is not None:
             ours.append(rule.finding(details))
             superseded.update(rule.supersedes)
-    theirs = []
-    if httplint:
-        theirs = [f for f, name, subject in _httplint(ex) if (name, subject) not in superseded]
+    theirs = _httplint(ex, superseded, include_good) if httplint else []
     findings = ours + theirs
     if not include_good:
         findings = [f for f in findings if f.level != "good"]
@@ -164,5 +172,5 @@ def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> l
 
 def inspect_all(items, **kwargs) -> dict[int, list[Finding]]:
     """``inspect`` over a Capture (or any exchanges): exchange id -> findings."""
-    exchanges = items.exchanges if isinstance(items, Capture) else [_coerce(i) for i in items]
+    exchanges = [_coerce(i) for i in items]
     return {ex.id: inspect(ex, **kwargs) for ex in exchanges}

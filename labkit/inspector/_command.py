@@ -48,7 +48,7 @@ def run_inspect(
         raise ValueError(f"inspect needs an absolute http:// or https:// URL, not {url!r}")
     pairs = [_parse_header(h) for h in headers]
     cap = Capture()
-    client = cap.attach(httpx.Client(proxy=proxy, follow_redirects=follow, timeout=timeout))
+    client = httpx.Client(transport=cap.transport(proxy=proxy), follow_redirects=follow, timeout=timeout)
     failure = None
     try:
         with client:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields, replace
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from ._scrub import redact_url
+
 __all__ = ["Exchange"]
 
 
@@ -27,6 +29,7 @@ class Exchange:
     ``total``). ``cache`` is hishel's ``CacheStatus`` when a cache sat in the
     path. ``transport`` says how the bytes travelled (``in-process`` or
     ``socket``); which *party* answered is :func:`labkit.attribute`'s job.
+    Plain data: attribution, redaction, linting and export are functions over it.
     """
 
     method: str
@@ -75,38 +78,6 @@ class Exchange:
             **kwargs,
         )
 
-    @classmethod
-    def from_response(cls, response, request=None, **kwargs) -> "Exchange":
-        """An exchange from a ``labkit.core.Response`` or an ``httpx.Response``.
-
-        A core Response has no request: pass ``request`` (a ``labkit.core.Request``)
-        or ``method``/``url`` keywords, else ``GET http://origin.test/`` is assumed.
-        """
-        if hasattr(response, "status_code"):  # httpx.Response
-            req = response.request
-            version = response.extensions.get("http_version", b"HTTP/1.1")
-            reason = response.extensions.get("reason_phrase", b"")
-            return cls(
-                method=req.method,
-                url=str(req.url),
-                status=response.status_code,
-                request_headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in req.headers.raw],
-                request_body=req.content if _has_content(req) else b"",
-                response_headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers.raw],
-                response_body=response.content,
-                reason=(reason.decode("latin-1") if isinstance(reason, bytes) else reason) or _reason(response.status_code),
-                http_version=version.decode() if isinstance(version, bytes) else version,
-                cache=dict(response.extensions["caching"]) if "caching" in response.extensions else None,
-                **kwargs,
-            )
-        if request is not None:
-            query = f"?{request.query}" if request.query else ""
-            kwargs.setdefault("method", request.method)
-            kwargs.setdefault("url", f"{request.scheme}://{request.host or 'origin.test'}{request.path}{query}")
-            kwargs.setdefault("request_headers", list(request.headers))
-            kwargs.setdefault("request_body", request.body)
-        return cls.build(response.status, list(response.headers), response.body, **kwargs)
-
     # -- convenience -------------------------------------------------------
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first response header ``name`` (case-insensitive)."""
@@ -117,6 +88,7 @@ class Exchange:
         return default
 
     def request_header(self, name: str, default: str | None = None) -> str | None:
+        """The first request header ``name`` (case-insensitive)."""
         name = name.lower()
         for key, value in self.request_headers:
             if key.lower() == name:
@@ -130,13 +102,6 @@ class Exchange:
     @property
     def from_cache(self) -> bool:
         return bool(self.cache and self.cache.get("from_cache"))
-
-    @property
-    def answered_by(self) -> str:
-        """``origin``, ``gateway``, ``cache`` or ``unknown``: see :func:`labkit.attribute`."""
-        from ._attribution import attribute
-
-        return attribute(self).answered_by
 
     def replace(self, **changes) -> "Exchange":
         return replace(self, **changes)
@@ -172,8 +137,7 @@ class Exchange:
         return cls(**kwargs)
 
     def __repr__(self) -> str:
-        from ._redaction import redact_url  # a URL's userinfo is a credential too
-
+        # A URL's userinfo and token parameters are credentials too.
         where = f" [{self.error}]" if self.error else ""
         return f"<Exchange #{self.id} {self.method} {redact_url(self.url)} -> {self.status} {self.reason}{where}>"
 
@@ -183,14 +147,6 @@ def _pairs(headers) -> list[tuple[str, str]]:
         return []
     items = headers.items() if isinstance(headers, dict) else headers
     return [(str(k).lower(), str(v)) for k, v in items]
-
-
-def _has_content(request) -> bool:
-    try:
-        request.content
-    except Exception:  # a streaming request body that was never read
-        return False
-    return True
 
 
 def _encode_body(body: bytes) -> dict:

@@ -1,9 +1,8 @@
-"""Redaction: credentials never leave a capture in clear text by default.
+"""Scrubbers for the credentials a URL or a body can carry.
 
-Headers go through ``labkit.core.redact_headers`` (Authorization,
-Proxy-Authorization, Cookie, Set-Cookie). Bodies and URLs are scrubbed of
-credential-named form fields, JSON members and query parameters (the portal's
-password, OAuth tokens) and of userinfo in URLs.
+Credential-named form fields, JSON members and query parameters (the portal's
+password, OAuth tokens) and userinfo in URLs. They work on strings and bytes,
+so an exchange's own ``repr`` can use them without importing its redaction.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..core import REDACTED, redact_headers
-from ._exchange import Exchange
+from ..core import REDACTED
 
-__all__ = ["SENSITIVE_FIELDS", "redact_exchange", "redact_url"]
+__all__ = ["SENSITIVE_FIELDS", "redact_body", "redact_url"]
 
 # Field names that carry secrets in forms, JSON and query strings.
 SENSITIVE_FIELDS = frozenset(
@@ -84,14 +82,3 @@ def redact_body(body: bytes, headers: list[tuple[str, str]]) -> bytes:
             return body
         return json.dumps(clean, indent=1).encode() + b"\n"
     return body
-
-
-def redact_exchange(ex: Exchange) -> Exchange:
-    """A copy of ``ex`` with credentials replaced by ``[redacted]``."""
-    return ex.replace(
-        url=redact_url(ex.url),
-        request_headers=redact_headers(ex.request_headers),
-        request_body=redact_body(ex.request_body, ex.request_headers),
-        response_headers=redact_headers(ex.response_headers),
-        response_body=redact_body(ex.response_body, ex.response_headers),
-    )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from ._attribution import attribute
 from ._exchange import Exchange
 from ._findings import Finding
+from ._lint import inspect
 from ._redaction import redact_exchange
 
 __all__ = ["format_findings", "format_record", "report", "summarize"]
@@ -77,8 +78,6 @@ def summarize(ex: Exchange, findings: list[Finding]) -> str:
 
 def report(ex: Exchange, *, explain: bool = False, body_limit: int = _BODY_LIMIT) -> str:
     """The exchange (redacted), who answered it, and its findings, as one text block."""
-    from ._lint import inspect
-
     findings = inspect(ex)
     return "\n".join([
         format_record(ex, body_limit=body_limit), "",

@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
+from ..core import cache_directives, parse_http_date, parse_retry_after
 from ._attribution import Attribution, attribute
 from ._exchange import Exchange
 from ._findings import Finding
 
-__all__ = ["RULES", "Context", "Rule", "cache_directives", "shared_cache_may_store"]
+__all__ = ["RULES", "Context", "Rule", "shared_cache_may_store"]
 
 # RFC 9110 section 15.1: codes a cache may store with heuristic freshness.
 HEURISTICALLY_CACHEABLE = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
-
-
-def cache_directives(value: str | None) -> dict[str, str | None]:
-    """Cache-Control as a dict (RFC 9111 section 5.2): directive -> argument or None."""
-    out: dict[str, str | None] = {}
-    for part in (value or "").split(","):
-        name, eq, arg = part.strip().partition("=")
-        if name:
-            out[name.strip().lower()] = arg.strip().strip('"') if eq else None
-    return out
 
 
 def shared_cache_may_store(ex: Exchange) -> list[str]:
@@ -238,21 +228,13 @@ def _retry_after_missing(ctx):
     return None
 
 
-def parse_retry_after(value: str) -> float | None:
-    """Seconds to wait, from delay-seconds or an HTTP-date; None if neither (RFC 9110 section 10.2.3).
-
-    An HTTP-date is returned as its timestamp (callers subtract their clock's time).
-    """
+def _valid_retry_after(value: str) -> bool:
+    # A sender MUST generate HTTP-dates as IMF-fixdate (RFC 9110 section 5.6.7);
+    # the obsolete forms are for recipients to accept, not for servers to send.
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None or not value.endswith("GMT"):
-        return None
-    return when.timestamp()
+        return parse_retry_after(value) is not None
+    return parse_http_date(value, obsolete=False) is not None
 
 
 @_rule(
@@ -266,7 +248,7 @@ def parse_retry_after(value: str) -> float | None:
 )
 def _retry_after_invalid(ctx):
     value = ctx.ex.header("retry-after")
-    if value is not None and parse_retry_after(value) is None:
+    if value is not None and not _valid_retry_after(value):
         return {"value": value}
     return None
 

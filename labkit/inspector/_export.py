@@ -10,6 +10,8 @@ import shlex
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
+from .._version import __version__
+from ._attribution import attribute
 from ._exchange import Exchange
 from ._redaction import redact_exchange
 
@@ -19,9 +21,8 @@ JSON_FORMAT = "labkit-capture/1"
 
 
 def _exchanges(items) -> list[Exchange]:
-    from ._capture import exchanges_of
-
-    return exchanges_of(items)
+    # One exchange, or any iterable of them (a Capture iterates its exchanges).
+    return [items] if isinstance(items, Exchange) else list(items)
 
 
 def _prepare(items, redact: bool) -> list[Exchange]:
@@ -88,8 +89,6 @@ def _content(ex: Exchange) -> dict:
 
 
 def _entry(ex: Exchange) -> dict:
-    from ._attribution import attribute
-
     parts = urlsplit(ex.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     request = {
@@ -146,8 +145,6 @@ def _entry(ex: Exchange) -> dict:
 
 def to_har(items, *, redact: bool = True) -> dict:
     """A HAR 1.2 document (``json.dump`` it to a ``.har`` file; browsers' developer tools open it)."""
-    from .. import __version__
-
     return {
         "log": {
             "version": "1.2",

@@ -18,15 +18,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote
 
-from ..core import Disconnect, Request, Response, basic_credentials, http_date, problem
+from ..core import Clock, Disconnect, Request, Response, basic_credentials, http_date, problem
 from . import _pages as pages
+from ._portal import Portal
 from ._replies import SERVER, wants_json
 
-if TYPE_CHECKING:
-    from ._gateway import Gateway
+
+
+class Venue(Protocol):
+    """What a mode reads of the gateway it serves (a :class:`labkit.gateway.Gateway`).
+
+    A protocol rather than the class itself, so the mode table stands below
+    the gateway that dispatches through it.
+    """
+
+    portal: Portal
+    clock: Clock
+    realm: str
+    cacheable_max_age: int
+
+    @property
+    def login_url(self) -> str: ...
+
+    @property
+    def captive_api_url(self) -> str: ...
 
 __all__ = [
     "CacheableNetworkAuthRequired",
@@ -36,6 +54,7 @@ __all__ = [
     "ProxyAuthRequired",
     "RedirectToLogin",
     "SpoofedContent",
+    "Venue",
 ]
 
 
@@ -53,11 +72,11 @@ class PortalMode:
     #: Whether the portal's own site is reachable before admission.
     walled_garden = True
 
-    def admits(self, gateway: Gateway, request: Request) -> bool:
+    def admits(self, gateway: Venue, request: Request) -> bool:
         """Forward this request? By default: once its device has signed in."""
         return gateway.portal.is_online(request.client_host)
 
-    def refuse(self, gateway: Gateway, request: Request) -> Response:
+    def refuse(self, gateway: Venue, request: Request) -> Response:
         """The answer to a request that :meth:`admits` turned down."""
         if request.scheme == "https" and request.method != "CONNECT":
             # In-process only: a transparent interceptor sees a TLS handshake for
@@ -68,7 +87,7 @@ class PortalMode:
         # for the tunnel, and browsers never render a proxy's CONNECT body.
         return self.answer(gateway, request)
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -78,7 +97,7 @@ class PortalMode:
 class NetworkAuthRequired(PortalMode):
     """511 per RFC 6585 section 6: a link, no form, no challenge, never stored."""
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         if wants_json(request.header("accept")):
             return problem(
                 511,
@@ -98,7 +117,7 @@ class NetworkAuthRequired(PortalMode):
 class CacheableNetworkAuthRequired(NetworkAuthRequired):
     """The 511 made storable for ``gateway.cacheable_max_age`` seconds: the bug to spot."""
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         response = super().answer(gateway, request)
         response.set_header("cache-control", f"max-age={gateway.cacheable_max_age}")
         return response
@@ -107,7 +126,7 @@ class CacheableNetworkAuthRequired(NetworkAuthRequired):
 class RedirectToLogin(PortalMode):
     """A redirect to the login page, carrying the URL asked for as ``next``."""
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         location = f"{gateway.login_url}?next={quote(_original_url(request), safe='')}"
         # 302 keeps GET/HEAD; 303 turns a POST into a GET of the login page
         # (RFC 9110 sections 15.4.3, 15.4.4).
@@ -122,13 +141,13 @@ class RedirectToLogin(PortalMode):
 class SpoofedContent(PortalMode):
     """The login page served as if it were the content asked for."""
 
-    def refuse(self, gateway: Gateway, request: Request) -> Response:
+    def refuse(self, gateway: Venue, request: Request) -> Response:
         if request.method == "CONNECT":
             # Spoofing portals hijack the tunnel; the TLS handshake then fails.
             raise Disconnect
         return super().refuse(gateway, request)
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         # Answers as if it were the origin serving a static file: status 200,
         # no Cache-Control, but a Last-Modified a day old. That alone makes
         # the page heuristically fresh for about 2.4 h (10% of its age,
@@ -150,14 +169,14 @@ class ProxyAuthRequired(PortalMode):
 
     walled_garden = False
 
-    def admits(self, gateway: Gateway, request: Request) -> bool:
+    def admits(self, gateway: Venue, request: Request) -> bool:
         credentials = basic_credentials(request.header("proxy-authorization"))
         return credentials is not None and gateway.portal.check(*credentials)
 
-    def refuse(self, gateway: Gateway, request: Request) -> Response:
+    def refuse(self, gateway: Venue, request: Request) -> Response:
         return self.answer(gateway, request)  # a 407 suits every request, CONNECT included
 
-    def answer(self, gateway: Gateway, request: Request) -> Response:
+    def answer(self, gateway: Venue, request: Request) -> Response:
         if request.header("proxy-authorization") is None:
             detail = "This proxy requires credentials (Proxy-Authorization) on every request."
         else:

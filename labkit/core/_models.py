@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl
 
+from ._fields import header
+
 __all__ = ["Disconnect", "Handler", "Request", "Response", "Stall"]
 
 @dataclass(slots=True)
@@ -32,6 +34,8 @@ class Request:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``default``."""
+        # The edges lower-case request field names once (decode_pairs), so this
+        # hot path compares them as they are.
         name = name.lower()
         for key, value in self.headers:
             if key == name:
@@ -66,11 +70,8 @@ class Response:
     body: bytes = b""
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return default
+        """The first value of header ``name`` (case-insensitive), or ``default``."""
+        return header(self.headers, name, default)
 
     def set_header(self, name: str, value: str) -> None:
         """Replace every ``name`` header with one ``value``."""

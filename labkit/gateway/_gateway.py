@@ -19,7 +19,7 @@ so a learner can tell the network's answer from the origin's.
 
 from __future__ import annotations
 
-from ..core import Clock, Handler, RealClock, Request, Response, http_date
+from ..core import GATEWAY_NAME, Clock, Handler, RealClock, Request, Response, http_date
 from ._forward import VIA, forward, no_tunnel
 from ._modes import MODES, PortalMode
 from ._portal import Portal
@@ -51,7 +51,7 @@ class Gateway:
         session_seconds: float = 3600.0,
         users: dict[str, str] | None = None,
         cacheable_max_age: int = 300,
-        realm: str = "labkit-gateway",
+        realm: str = GATEWAY_NAME,
     ) -> None:
         self.upstream = upstream
         self.clock: Clock = clock or RealClock()

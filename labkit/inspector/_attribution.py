@@ -1,6 +1,6 @@
 """Attribution: who produced the status the client saw, and on what evidence.
 
-Evidence (the cross-issue contract): the origin sends ``Server: labkit-origin``
+Evidence (what the lab's hops promise to send): the origin sends ``Server: labkit-origin``
 and ``X-Request-Id``; everything leaving the gateway carries ``Via: 1.1
 labkit-gateway`` (RFC 9110 section 7.6.3); responses the gateway generates say
 ``Server: labkit-gateway``; a cache is recognised by hishel's ``caching``
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core import GATEWAY_NAME, ORIGIN_NAME
 from ._exchange import Exchange
 
 __all__ = ["Attribution", "attribute"]
 
-GATEWAY_NAME = "labkit-gateway"
-ORIGIN_NAME = "labkit-origin"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from ..core import header
 from ._scrub import redact_url
 
 __all__ = ["Exchange"]
@@ -81,19 +82,11 @@ class Exchange:
     # -- convenience -------------------------------------------------------
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first response header ``name`` (case-insensitive)."""
-        name = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == name:
-                return value
-        return default
+        return header(self.response_headers, name, default)
 
     def request_header(self, name: str, default: str | None = None) -> str | None:
         """The first request header ``name`` (case-insensitive)."""
-        name = name.lower()
-        for key, value in self.request_headers:
-            if key.lower() == name:
-                return value
-        return default
+        return header(self.request_headers, name, default)
 
     @property
     def host(self) -> str:

@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 import httpx
 
-from ..core import Request, Response
+from ..core import Request, Response, decode_pairs
 from ..transport import InProcessTransport
 from ._exchange import Exchange
 
@@ -46,7 +46,7 @@ def _text(value, default: str, encoding: str = "latin-1") -> str:
 
 def pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
     """httpx headers as ``(lower-case name, value)`` pairs, in wire order, duplicates kept."""
-    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in headers.raw]
+    return decode_pairs(headers.raw)
 
 
 def transport_kind(transport) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..core import encode_pairs
 from ._attribution import attribute
 from ._exchange import Exchange
 from ._findings import Finding
@@ -98,7 +99,7 @@ def _httplint(ex: Exchange, superseded: set[tuple[str, str]], include_good: bool
     req = httplint.HttpRequestLinter()
     req.process_request_topline(ex.method.encode("ascii", "replace"),
                                 ex.url.encode("utf-8"), ex.http_version.encode("ascii", "replace"))
-    req.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.request_headers])
+    req.process_headers(encode_pairs(ex.request_headers, errors="replace"))
     req.feed_content(ex.request_body)
     req.finish_content(True)
     res = httplint.HttpResponseLinter()
@@ -106,7 +107,7 @@ def _httplint(ex: Exchange, superseded: set[tuple[str, str]], include_good: bool
     res.is_head_response = ex.method == "HEAD"
     res.process_response_topline(ex.http_version.encode("ascii", "replace"),
                                  str(ex.status).encode(), ex.reason.encode("latin-1", "replace"))
-    res.process_headers([(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.response_headers])
+    res.process_headers(encode_pairs(ex.response_headers, errors="replace"))
     res.feed_content(ex.response_body)
     res.finish_content(True)
     references = {f"field-{h.canonical_name.lower()}": getattr(h, "reference", "") or ""

@@ -37,7 +37,7 @@ Routes (mounted on the origin; every 401 carries the challenge RFC 9110 section
     400 ``{"error": "invalid_grant"}`` for an unknown refresh token (RFC 6749
     section 5.2). Refresh tokens do not expire.
 
-Intended client pattern (issue 5, "refresh credentials once on 401"): on a 401
+Intended client pattern ("refresh credentials once on 401"): on a 401
 whose challenge has ``error="invalid_token"``, POST the refresh token to
 ``/bearer/refresh`` once, replace ``Authorization`` with the new
 ``access_token`` and resend; a second 401 is final. A 401 *without* an error

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import httpx
 
-from ..core import Disconnect, Handler, Request, Stall, frame
+from ..core import Disconnect, Handler, Request, Stall, decode_pairs, encode_pairs, frame
 
 __all__ = ["InProcessTransport"]
 
@@ -38,7 +38,7 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             request.method,
             url.path,
             url.query.decode("ascii"),
-            [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw],
+            decode_pairs(request.headers.raw),
             body,
             self.client,
             url.scheme,
@@ -60,7 +60,7 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         # this edge is the in-process hot path (benchmarks/run.py).
         return httpx.Response(
             response.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            headers=encode_pairs(response.headers),
             content=response.body,
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": _REASONS.get(response.status, b"")},

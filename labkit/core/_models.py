@@ -1,7 +1,8 @@
 """The simulator's currency: small plain request and response objects.
 
-Handlers trade in these instead of httpx objects because building httpx objects
-on the server path costs about 3x in throughput (``shared/notes/peers.md``).
+Handlers trade in these instead of httpx objects because building an httpx
+object per request and response on the server path costs throughput on the
+hot path that ``benchmarks/run.py`` measures.
 Conversion happens only at the edges (``labkit.transport``).
 """
 

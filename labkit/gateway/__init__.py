@@ -16,7 +16,14 @@ from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import PORTAL_HOST, Gateway
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
-from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
+from ._portal import (
+    DEFAULT_USERS,
+    DeviceState,
+    InvalidCredentials,
+    Portal,
+    Session,
+    TooManyAttempts,
+)
 from ._probes import (
     ANDROID_PROBE_URL,
     APPLE_PROBE_URL,
@@ -45,6 +52,7 @@ __all__ = [
     "ProbeResult",
     "ProbeRoute",
     "Session",
+    "TooManyAttempts",
     "android_verdict",
     "apple_verdict",
     "captive_document",

@@ -3,6 +3,12 @@
 It is the user portal of RFC 8952 section 4.1 (sign in, sign out, extend a
 session), the captive portal API of RFC 8908, and a venue page. The gateway
 lets every device reach it, signed in or not (the "walled garden").
+
+Hardened as a real portal's site would be:
+
+* **Wrong passwords are throttled.** After ``Portal.max_failures`` in a row a
+  device gets ``429 Too Many Requests`` with ``Retry-After`` (RFC 6585
+  section 4) until its lockout ends (see :mod:`._portal`).
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from urllib.parse import parse_qsl
 from ..core import Request, Response, media_type, problem
 from . import _pages as pages
 from ._captive_api import captive_document, captive_response
-from ._portal import InvalidCredentials, Portal
-from ._replies import html, not_allowed
+from ._portal import InvalidCredentials, Portal, TooManyAttempts
+from ._replies import html, not_allowed, wants_json
 
 __all__ = ["PortalSite"]
 
@@ -118,6 +124,16 @@ class PortalSite:
             # section 15.5.4). Not 401: there is no WWW-Authenticate challenge here.
             return html(403, pages.login_page(
                 self.login_url, next_url=next_url, user=user, error=str(exc)))
+        except TooManyAttempts as exc:
+            # 429 with how long to wait (RFC 6585 section 4). The wait is for a
+            # person: repeating the same form sooner gets the same answer.
+            wait = [("retry-after", str(exc.retry_after))]
+            if wants_json(request.header("accept")):
+                return problem(429, str(exc), headers=wait, retry_after=exc.retry_after)
+            response = html(429, pages.login_page(
+                self.login_url, next_url=next_url, user=user, error=str(exc)))
+            response.headers.extend(wait)
+            return response
         return self._login_or_online(request.client_host, next_url)
 
     def __repr__(self) -> str:

@@ -1,9 +1,12 @@
-"""The portal hardened as a real one: repeated wrong passwords."""
+"""The portal hardened as a real one: cross-site requests, repeated wrong passwords."""
 
+import httpx
 import pytest
 
 from labkit import Simulator, VirtualClock
-from labkit.gateway import InvalidCredentials, Portal, TooManyAttempts, submit_login
+from labkit.gateway import Gateway, InvalidCredentials, Portal, TooManyAttempts, submit_login
+from labkit.gateway._site import origin_of
+from labkit.transport import InProcessTransport
 
 URL = "http://news.test/status/200"
 PORTAL = "http://portal.labkit.test"
@@ -19,6 +22,105 @@ def sim():
 
 def device(sim, addr="127.0.0.2"):
     return sim.client(device=addr, gateway=True)
+
+
+# -- cross-site requests ------------------------------------------------------------
+# (request headers, allowed?): Origin wins; Referer counts only without Origin.
+SOURCES = [
+    ({}, True),  # curl, httpx, the notebooks' forms
+    ({"origin": PORTAL}, True),  # the portal's own form, as Chromium posts it
+    ({"origin": "http://PORTAL.labkit.test"}, True),
+    ({"origin": PORTAL + ":80"}, True),  # the default port is the same origin
+    ({"referer": LOGIN + "?next=http%3A%2F%2Fnews.test%2F"}, True),
+    ({"origin": PORTAL, "referer": "http://evil.example/"}, True),
+    ({"origin": "http://evil.example"}, False),
+    ({"origin": "http://evil.example", "referer": LOGIN}, False),
+    ({"origin": "null"}, False),  # a sandboxed frame or a data: page
+    ({"origin": "https://portal.labkit.test"}, False),  # another scheme, another origin
+    ({"origin": PORTAL + ":8080"}, False),
+    ({"origin": "http://sub.portal.labkit.test"}, False),
+    ({"origin": "http://portal.labkit.test.evil.example"}, False),
+    ({"referer": "http://evil.example/trap.html"}, False),
+    ({"referer": "about:blank"}, False),
+]
+
+
+@pytest.mark.parametrize("headers,allowed", SOURCES)
+def test_sign_in_only_from_the_portals_own_origin(sim, headers, allowed):
+    r = device(sim).post(LOGIN, data=GOOD, headers=headers)
+    assert r.status_code == (200 if allowed else 403)
+    assert sim.gateway.portal.state("127.0.0.2").captive is not allowed
+    if not allowed:
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Cross-site request refused" in r.text and 'href="http://portal.labkit.test/login"' in r.text
+        assert sim.gateway.portal.state("127.0.0.2").failed_attempts == 0  # the form was not read
+
+
+@pytest.mark.parametrize("path", ["/logout", "/extend"])
+@pytest.mark.parametrize("headers,allowed", SOURCES)
+def test_a_page_on_another_site_cannot_sign_out_or_extend(sim, path, headers, allowed):
+    sim.gateway.portal.session_seconds = 100
+    client = device(sim)
+    sim.gateway.portal.sign_in("127.0.0.2", "guest", "letmein")
+    sim.clock.advance(50)
+    r = client.post(PORTAL + path, headers=headers)
+    assert r.status_code == (200 if allowed else 403)
+    state = sim.gateway.portal.state("127.0.0.2")
+    if allowed:
+        assert state.captive if path == "/logout" else state.seconds_remaining == 100
+    else:
+        assert not state.captive and state.seconds_remaining == 50  # untouched
+        assert client.get(URL).status_code == 200
+
+
+def test_cross_site_refusal_as_problem_json(sim):
+    r = device(sim).post(PORTAL + "/logout", headers={"origin": "http://evil.example",
+                                                      "accept": "application/json"})
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
+    doc = r.json()
+    assert doc["status"] == 403 and doc["title"] == "Forbidden"
+    assert doc["sent_origin"] == "http://evil.example" and doc["portal_origin"] == PORTAL
+    assert "another site" in doc["detail"] and LOGIN in doc["detail"]
+
+
+@pytest.mark.parametrize("path", ["/login", "/venue", "/api/captive"])
+def test_reading_the_portal_from_another_origin_is_not_refused(sim, path):
+    # Safe methods change nothing (RFC 9110 section 9.2.1): a link from anywhere may open them.
+    r = device(sim).get(PORTAL + path, headers={"origin": "http://evil.example",
+                                                "referer": "http://evil.example/"})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("origin,allowed", [
+    ("http://127.0.0.1:8080", True),
+    ("http://127.0.0.1:9999", False),
+    ("http://localhost:8080", False),
+])
+def test_the_target_origin_counts_when_the_portal_is_at_a_loopback_address(origin, allowed):
+    # A portal served at the gateway's own address: its origin is where the request went.
+    clock = VirtualClock()
+    sim = Simulator(clock=clock, name="test-portal-at-loopback")
+    gateway = Gateway(upstream=sim.origin, clock=clock, portal_host="127.0.0.1")
+    client = httpx.Client(transport=InProcessTransport(gateway, client=("127.0.0.2", 50000)))
+    r = client.post("http://127.0.0.1:8080/login", data=GOOD, headers={"origin": origin})
+    assert r.status_code == (200 if allowed else 403)
+
+
+@pytest.mark.parametrize("url,origin", [
+    ("http://portal.labkit.test/login?x=1", "http://portal.labkit.test"),
+    ("HTTP://Portal.Labkit.Test:80/", "http://portal.labkit.test"),
+    ("https://portal.labkit.test:443/a", "https://portal.labkit.test"),
+    ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+    ("http://[::1]:8080/", "http://[::1]:8080"),
+    ("http://user:pw@portal.labkit.test/", "http://portal.labkit.test"),
+    ("null", "null"),
+    ("data:text/html,hi", "null"),
+    ("http://bad:port/", "null"),
+    ("", "null"),
+])
+def test_origin_of(url, origin):
+    assert origin_of(url) == origin
 
 
 # -- repeated wrong passwords -----------------------------------------------------

@@ -9,7 +9,10 @@ How it treats a device that has not signed in is its mode: one row of
 The simulated venue's test credentials: user ``guest``, password ``letmein``
 (:data:`DEFAULT_USERS`). The portal lives at ``http://portal.labkit.test/``
 (:data:`PORTAL_HOST`): ``/login`` (form), ``/logout`` and ``/extend`` (POST),
-``/api/captive`` (RFC 8908), ``/venue``.
+``/api/captive`` (RFC 8908), ``/venue``. Like a real portal it refuses
+state changes posted from another site's pages (403), locks a device's
+sign-in for a while after repeated wrong passwords (429 with
+``Retry-After``): see :class:`PortalSite`.
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document

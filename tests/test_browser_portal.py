@@ -133,3 +133,17 @@ def test_browser_a_page_on_another_site_cannot_sign_the_device_out(sim, page):
     page.wait_for_selector("h1", timeout=10_000)
     assert page.title() == "Cross-site request refused"
     assert not sim.gateway.portal.state("127.0.0.1").captive  # still signed in
+
+
+def test_browser_another_site_cannot_frame_the_portal(sim, page):
+    framer = '<iframe id="portal" src="http://portal.labkit.test/login"></iframe>'
+    page.route(EVIL, lambda route: route.fulfill(status=200, body=framer, content_type="text/html"))
+    with page.expect_response("http://portal.labkit.test/login") as answer:
+        page.goto(EVIL)
+    assert answer.value.headers["content-security-policy"] == "frame-ancestors 'none'"
+    # goto() waited for the load event, which waits for the frame: Chromium
+    # put its error page there instead of the form.
+    assert page.frame_locator("#portal").locator("input[type=password]").count() == 0
+    # The same page opened on its own is the sign-in form.
+    page.goto("http://portal.labkit.test/login")
+    assert page.locator("input[type=password]").count() == 1

@@ -1,4 +1,4 @@
-"""The portal hardened as a real one: cross-site requests, repeated wrong passwords."""
+"""The portal hardened as a real one: cross-site requests, repeated wrong passwords, framing."""
 
 import httpx
 import pytest
@@ -212,3 +212,26 @@ def test_submit_login_reports_the_lockout(sim):
     results = [submit_login(client, "guest", "wrong") for _ in range(5)]
     assert [r.status for r in results] == [403] * 4 + [429]
     assert "try again in 300 s" in results[-1].message
+
+
+# -- framing -----------------------------------------------------------------------
+@pytest.mark.parametrize("method,path,headers", [
+    ("GET", "/login", {}),
+    ("GET", "/venue", {}),
+    ("GET", "/api/captive", {}),
+    ("GET", "/nowhere", {}),
+    ("POST", "/logout", {}),
+    ("POST", "/logout", {"origin": "http://evil.example"}),
+    ("PUT", "/login", {}),
+])
+def test_every_portal_page_refuses_to_be_framed(sim, method, path, headers):
+    r = device(sim).request(method, PORTAL + path, headers=headers)
+    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"  # CSP Level 3
+    assert r.headers["x-frame-options"] == "DENY"  # RFC 7034
+
+
+def test_the_origins_pages_are_not_changed_by_the_portals_framing_rules(sim):
+    sim.gateway.portal.sign_in("127.0.0.2", "guest", "letmein")
+    r = device(sim).get(URL)
+    assert r.status_code == 200 and "x-frame-options" not in r.headers
+    assert "content-security-policy" not in r.headers

@@ -12,7 +12,8 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 ``/api/captive`` (RFC 8908), ``/venue``. Like a real portal it refuses
 state changes posted from another site's pages (403), locks a device's
 sign-in for a while after repeated wrong passwords (429 with
-``Retry-After``): see :class:`PortalSite`.
+``Retry-After``), and cannot be framed by another site: see
+:class:`PortalSite`.
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document

@@ -33,6 +33,11 @@ Hardened as a real portal's site would be:
 * **Wrong passwords are throttled.** After ``Portal.max_failures`` in a row a
   device gets ``429 Too Many Requests`` with ``Retry-After`` (RFC 6585
   section 4) until its lockout ends (see :mod:`._portal`).
+* **The pages cannot be framed** by another site (clickjacking: a hidden
+  portal page under a decoy button): ``Content-Security-Policy:
+  frame-ancestors 'none'`` (CSP Level 3, "frame-ancestors"), and the older
+  ``X-Frame-Options: DENY`` (RFC 7034) for browsers without CSP. No page of
+  the course frames the portal, so ``'self'`` is not needed.
 """
 
 from __future__ import annotations
@@ -45,10 +50,16 @@ from ._captive_api import captive_document, captive_response
 from ._portal import InvalidCredentials, Portal, TooManyAttempts
 from ._replies import html, not_allowed, wants_json
 
-__all__ = ["PortalSite", "origin_of"]
+__all__ = ["FRAMING_HEADERS", "PortalSite", "origin_of"]
 
 #: Methods that change nothing on the server (RFC 9110 section 9.2.1): not checked.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+#: On every response of the portal's site: no other site may frame it.
+FRAMING_HEADERS = (
+    ("content-security-policy", "frame-ancestors 'none'"),  # CSP Level 3
+    ("x-frame-options", "DENY"),  # RFC 7034, for browsers older than CSP Level 2
+)
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -57,9 +68,9 @@ class PortalSite:
     """A ``(Request) -> Response`` handler for the portal host: pages act on ``portal``.
 
     The device is ``request.client_host``, the same address the gateway
-    enforces on. Unsafe requests from another site's pages are refused and
-    repeated wrong passwords are answered 429: this module's docstring says
-    why, with its sources.
+    enforces on. Unsafe requests from another site's pages are refused,
+    repeated wrong passwords are answered 429, and no page may be framed by
+    another site: this module's docstring says why, with its sources.
     """
 
     def __init__(self, portal: Portal, host: str) -> None:
@@ -85,8 +96,11 @@ class PortalSite:
         return f"http://{self.host}"
 
     def __call__(self, request: Request) -> Response:
-        refused = self._cross_site(request) if request.method not in SAFE_METHODS else None
-        return refused or self._route(request)
+        response = self._cross_site(request) if request.method not in SAFE_METHODS else None
+        if response is None:
+            response = self._route(request)
+        response.headers.extend(FRAMING_HEADERS)
+        return response
 
     def _cross_site(self, request: Request) -> Response | None:
         """A refusal if an unsafe request came from another site's page, else None."""

@@ -235,3 +235,36 @@ def test_the_origins_pages_are_not_changed_by_the_portals_framing_rules(sim):
     r = device(sim).get(URL)
     assert r.status_code == 200 and "x-frame-options" not in r.headers
     assert "content-security-policy" not in r.headers
+
+
+# -- the lockout in notebook 03's retry lab ---------------------------------------
+def test_retry_lab_portal_lockout_is_a_429_no_loop_can_wait_out():
+    from labkit.labs import EXPERIMENTS, run_experiment
+    from labkit.retry import Backoff, RetryPolicy
+
+    assert EXPERIMENTS["portal lockout"].method == "POST"
+    # Without a key the POST is not resent at all; the answer is for the person.
+    first, sim = run_experiment("portal lockout", policy=RetryPolicy())
+    assert (first.decision, first.status, first.response.headers["retry-after"]) == ("stop", 429, "300")
+    assert sim.gateway.portal.state("127.0.0.9").failed_attempts == 5
+
+    # With a key and attempts to spare, the loop comes back every 60 s (the cap),
+    # meets the lockout four more times, and at 300 s the same wrong password: 403.
+    patient = RetryPolicy(backoff=Backoff(attempts=8))
+    result, sim = run_experiment("portal lockout", policy=patient, idempotency_key=True)
+    assert [(a.time, a.status) for a in result.attempts] == [
+        (0.0, 429), (60.0, 429), (120.0, 429), (180.0, 429), (240.0, 429), (300.0, 403)]
+    assert result.decision == "stop" and sim.gateway.portal.state("127.0.0.9").captive
+
+
+def test_retry_lab_widget_offers_the_portal_lockout():
+    from labkit.widgets import RetryLab
+
+    lab = RetryLab(experiment="portal lockout")
+    assert "portal lockout" in lab.experiment.options
+    assert lab.result.status == 429
+    assert "Outcome: <b>stop</b> after 1 attempt(s)" in lab.about.value
+    assert "said <code>Retry-After: 300</code>" in lab.about.value
+    lab.key.value = True
+    lab.attempts.value = 6
+    assert lab.result.status == 403 and lab.result.elapsed == 300

@@ -5,7 +5,8 @@ RFC 8952 section 3.4.2) is in one of two states::
 
     CAPTIVE --sign_in(valid credentials)--> ONLINE
     ONLINE  --sign_out() | session expiry--> CAPTIVE
-    CAPTIVE --sign_in(wrong credentials)--> CAPTIVE   (attempt counted)
+    CAPTIVE --sign_in(wrong credentials)--> CAPTIVE   (attempt counted;
+                                                      the max_failures-th locks sign-in)
     ONLINE  --extend()--> ONLINE                    (new full session)
 
 Wrong passwords are counted per device. The ``max_failures``-th one in a row
@@ -165,7 +166,9 @@ class Portal:
         ok = self.check(user, password)
         with self._lock:
             locked = self._locked_for(device)
-            if locked is not None:  # the password is not even looked at
+            if locked is not None:
+                # The same answer for a right and a wrong password: a locked-out
+                # device learns nothing from guessing.
                 raise TooManyAttempts(_locked_message(locked), locked)
             if not ok:
                 failures = self._failures.get(device, 0) + 1

@@ -83,23 +83,26 @@ class Simulator:
         return transport
 
     # -- loopback --------------------------------------------------------
-    def serve(self, *, port: int = 0, host: str = "127.0.0.1", gateway_port: int = 0) -> "Simulator":
+    def serve(self, *, port: int = 0, host: str = "127.0.0.1", gateway_port: int = 0,
+              allow_non_loopback: bool = False) -> "Simulator":
         """Start the origin and the gateway on loopback; idempotent. Returns ``self``.
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
         ``--proxy-server``), served by httptools with CONNECT support
-        (:class:`labkit.transport.ProxyHttpToolsProtocol`).
+        (:class:`labkit.transport.ProxyHttpToolsProtocol`). A ``host`` other
+        machines can reach needs ``allow_non_loopback=True``.
         """
         server = self._servers.get("origin")
         if server is None or not server.running:
-            server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port)
+            server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port,
+                                    allow_non_loopback=allow_non_loopback)
             self._servers["origin"] = server
         server.start()
         proxy = self._servers.get("gateway")
         if proxy is None or not proxy.running:
             proxy = LoopbackServer(
                 self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port,
-                http=ProxyHttpToolsProtocol,
+                http=ProxyHttpToolsProtocol, allow_non_loopback=allow_non_loopback,
             )
             self._servers["gateway"] = proxy
         proxy.start()

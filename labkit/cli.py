@@ -14,8 +14,21 @@ __all__ = ["main"]
 
 def _serve(args: argparse.Namespace) -> int:
     from ._simulator import Simulator
+    from .transport import NotLoopbackError
 
-    sim = Simulator().serve(port=args.port, host=args.host, gateway_port=args.gateway_port)
+    try:
+        sim = Simulator().serve(port=args.port, host=args.host, gateway_port=args.gateway_port,
+                                allow_non_loopback=args.allow_non_loopback)
+    except NotLoopbackError:
+        # The library's message names its keyword; a terminal user needs the flag.
+        raise ValueError(
+            f"refusing to bind {args.host!r}: it is not a loopback address, so other machines "
+            "could reach the lab (and its public test password). Pass --allow-non-loopback "
+            "if you really mean to expose it."
+        ) from None
+    if args.allow_non_loopback and not _loopback(args.host):
+        print(f"labkit: warning: serving on {args.host}: other machines can reach the origin and "
+              "the gateway", file=sys.stderr, flush=True)
     # Scripts wait for these lines; keep their form ("name: URL").
     print(f"origin: {sim.origin_url}", flush=True)
     print(f"gateway: {sim.gateway_url}", flush=True)
@@ -28,6 +41,15 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         sim.stop()
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -110,7 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the simulator on loopback until interrupted")
     serve.add_argument("--port", type=int, default=0, help="origin port (default: a free one)")
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; a loopback one unless "
+                       "--allow-non-loopback)")
+    serve.add_argument("--allow-non-loopback", action="store_true",
+                       help="allow a --host other machines can reach (the lab has no "
+                       "authentication worth the name: use only on a network you trust)")
     serve.add_argument("--gateway-port", type=int, default=0,
                        help="captive-portal gateway (HTTP proxy) port (default: a free one)")
     serve.set_defaults(func=_serve)

@@ -70,7 +70,10 @@ def test_browser_sees_511_follows_the_link_signs_in_and_loads_the_origin(sim, pa
     assert sim.gateway.portal.state("127.0.0.1").captive
 
     page.fill("input[name=password]", "letmein")
-    page.click("#sign-in")
+    with page.expect_request("http://portal.labkit.test/login") as posted:
+        page.click("#sign-in")
+    # Chromium names the form's origin; the portal's cross-site check lets its own through.
+    assert posted.value.header_value("origin") == "http://portal.labkit.test"
     page.wait_for_selector("#remaining", timeout=10_000)
     assert page.title() == "You are online"
     assert not sim.gateway.portal.state("127.0.0.1").captive
@@ -111,4 +114,36 @@ def test_browser_in_misbehaving_modes(sim, page, mode, final_host):
     response = page.goto(URL)
     assert response.status == 200
     assert page.url.split("/")[2] == final_host
+    assert page.locator("input[type=password]").count() == 1
+
+
+EVIL = "http://evil.example/trap.html"
+
+
+def test_browser_a_page_on_another_site_cannot_sign_the_device_out(sim, page):
+    """A real cross-site form POST: Chromium sends Origin: http://evil.example, the portal refuses."""
+    sim.gateway.portal.sign_in("127.0.0.1", "guest", "letmein")
+    trap = ('<form id="f" method="post" action="http://portal.labkit.test/logout"></form>'
+            '<script>document.getElementById("f").submit()</script>')
+    page.route(EVIL, lambda route: route.fulfill(status=200, body=trap, content_type="text/html"))
+    with page.expect_response("http://portal.labkit.test/logout") as answer:
+        page.goto(EVIL)
+    assert answer.value.status == 403
+    assert answer.value.request.header_value("origin") == "http://evil.example"
+    page.wait_for_selector("h1", timeout=10_000)
+    assert page.title() == "Cross-site request refused"
+    assert not sim.gateway.portal.state("127.0.0.1").captive  # still signed in
+
+
+def test_browser_another_site_cannot_frame_the_portal(sim, page):
+    framer = '<iframe id="portal" src="http://portal.labkit.test/login"></iframe>'
+    page.route(EVIL, lambda route: route.fulfill(status=200, body=framer, content_type="text/html"))
+    with page.expect_response("http://portal.labkit.test/login") as answer:
+        page.goto(EVIL)
+    assert answer.value.headers["content-security-policy"] == "frame-ancestors 'none'"
+    # goto() waited for the load event, which waits for the frame: Chromium
+    # put its error page there instead of the form.
+    assert page.frame_locator("#portal").locator("input[type=password]").count() == 0
+    # The same page opened on its own is the sign-in form.
+    page.goto("http://portal.labkit.test/login")
     assert page.locator("input[type=password]").count() == 1

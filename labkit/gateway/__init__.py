@@ -9,14 +9,25 @@ How it treats a device that has not signed in is its mode: one row of
 The simulated venue's test credentials: user ``guest``, password ``letmein``
 (:data:`DEFAULT_USERS`). The portal lives at ``http://portal.labkit.test/``
 (:data:`PORTAL_HOST`): ``/login`` (form), ``/logout`` and ``/extend`` (POST),
-``/api/captive`` (RFC 8908), ``/venue``.
+``/api/captive`` (RFC 8908), ``/venue``. Like a real portal it refuses
+state changes posted from another site's pages (403), locks a device's
+sign-in for a while after repeated wrong passwords (429 with
+``Retry-After``), and cannot be framed by another site: see
+:class:`PortalSite`.
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document
 from ._gateway import PORTAL_HOST, Gateway
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
-from ._portal import DEFAULT_USERS, DeviceState, InvalidCredentials, Portal, Session
+from ._portal import (
+    DEFAULT_USERS,
+    DeviceState,
+    InvalidCredentials,
+    Portal,
+    Session,
+    TooManyAttempts,
+)
 from ._probes import (
     ANDROID_PROBE_URL,
     APPLE_PROBE_URL,
@@ -45,6 +56,7 @@ __all__ = [
     "ProbeResult",
     "ProbeRoute",
     "Session",
+    "TooManyAttempts",
     "android_verdict",
     "apple_verdict",
     "captive_document",

@@ -3,26 +3,74 @@
 It is the user portal of RFC 8952 section 4.1 (sign in, sign out, extend a
 session), the captive portal API of RFC 8908, and a venue page. The gateway
 lets every device reach it, signed in or not (the "walled garden").
+
+Hardened as a real portal's site would be:
+
+* **Cross-site requests are refused.** The portal knows a device by its
+  address, and a browser sends that with every request whichever page made
+  it: as ambient as a cookie. So without a check, a page on any site could
+  POST to ``/logout`` and sign the device out (or fill in ``/login``): a
+  cross-site request forgery. Every request with an unsafe method (RFC 9110
+  section 9.2.1) must come from the portal's own origin. Browsers say where a
+  request came from in ``Origin``, sent with every POST (the Fetch standard,
+  "Origin header" and "append a request `Origin` header"; RFC 6454 section 7);
+  when it is absent, the origin of ``Referer`` is checked instead. That is the
+  OWASP CSRF Prevention Cheat Sheet's "Verifying Origin With Standard
+  Headers". ``Origin: null`` (a sandboxed frame, a ``data:`` page) is refused.
+  The portal's own origin is ``http://portal.labkit.test``, or whatever
+  ``scheme://host:port`` the request itself was sent to (its target origin,
+  from the request-target or ``Host``): the same site may be reached through
+  the proxy or, with ``portal_host`` set to it, at the gateway's own loopback
+  address; an attacker's page cannot choose the Host its victim's browser
+  sends, and the gateway serves this site only for the portal's host.
+  A request with neither header is let through: curl, httpx, the notebooks'
+  forms and the widgets send none, while a browser that follows the Fetch
+  standard sends ``Origin`` with every POST (``null`` when the page's
+  referrer policy hides where it came from). A token (the cheat sheet's "synchronizer token") would
+  need a per-device secret in every form, so a client could no longer sign in
+  with one POST, as the lab's curl and httpx examples do; the check of
+  standard headers needs no state and no change to any client.
+* **Wrong passwords are throttled.** After ``Portal.max_failures`` in a row a
+  device gets ``429 Too Many Requests`` with ``Retry-After`` (RFC 6585
+  section 4) until its lockout ends (see :mod:`._portal`).
+* **The pages cannot be framed** by another site (clickjacking: a hidden
+  portal page under a decoy button): ``Content-Security-Policy:
+  frame-ancestors 'none'`` (CSP Level 3, "frame-ancestors"), and the older
+  ``X-Frame-Options: DENY`` (RFC 7034) for browsers without CSP. No page of
+  the course frames the portal, so ``'self'`` is not needed.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from ..core import Request, Response, media_type, problem
 from . import _pages as pages
 from ._captive_api import captive_document, captive_response
-from ._portal import InvalidCredentials, Portal
-from ._replies import html, not_allowed
+from ._portal import InvalidCredentials, Portal, TooManyAttempts
+from ._replies import html, not_allowed, wants_json
 
-__all__ = ["PortalSite"]
+__all__ = ["FRAMING_HEADERS", "PortalSite", "origin_of"]
+
+#: Methods that change nothing on the server (RFC 9110 section 9.2.1): not checked.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+#: On every response of the portal's site: no other site may frame it.
+FRAMING_HEADERS = (
+    ("content-security-policy", "frame-ancestors 'none'"),  # CSP Level 3
+    ("x-frame-options", "DENY"),  # RFC 7034, for browsers older than CSP Level 2
+)
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class PortalSite:
     """A ``(Request) -> Response`` handler for the portal host: pages act on ``portal``.
 
     The device is ``request.client_host``, the same address the gateway
-    enforces on.
+    enforces on. Unsafe requests from another site's pages are refused,
+    repeated wrong passwords are answered 429, and no page may be framed by
+    another site: this module's docstring says why, with its sources.
     """
 
     def __init__(self, portal: Portal, host: str) -> None:
@@ -42,7 +90,43 @@ class PortalSite:
     def venue_url(self) -> str:
         return f"http://{self.host}/venue"
 
+    @property
+    def origin(self) -> str:
+        """The portal's own origin (RFC 6454), as a browser sends it in ``Origin``."""
+        return f"http://{self.host}"
+
     def __call__(self, request: Request) -> Response:
+        response = self._cross_site(request) if request.method not in SAFE_METHODS else None
+        if response is None:
+            response = self._route(request)
+        response.headers.extend(FRAMING_HEADERS)
+        return response
+
+    def _cross_site(self, request: Request) -> Response | None:
+        """A refusal if an unsafe request came from another site's page, else None."""
+        sent = request.header("origin")
+        field = "Origin"
+        if sent is None:
+            referer = request.header("referer")
+            if referer is None:
+                return None  # not sent by a browser's page: curl, httpx, a script
+            sent, field = origin_of(referer), "Referer"
+        sent = sent.strip()
+        got = origin_of(sent)
+        if got != "null" and got in (self.origin, origin_of(_target_url(request))):
+            return None
+        detail = (
+            f"Refused: this {request.method} to the portal came from a page at {sent} "
+            f"(its {field} header), not from the portal's own pages at {self.origin}. "
+            "A page on another site may not sign this device in or out. "
+            f"Open {self.login_url} and use its form."
+        )
+        if wants_json(request.header("accept")):
+            return problem(403, detail, sent_origin=sent, portal_origin=self.origin)
+        return html(403, pages.message_page(
+            "Cross-site request refused", detail, link=self.login_url, link_text="Open the portal"))
+
+    def _route(self, request: Request) -> Response:
         path, method, device = request.path, request.method, request.client_host
         if path in ("/", "/login"):
             if method in ("GET", "HEAD"):
@@ -118,6 +202,16 @@ class PortalSite:
             # section 15.5.4). Not 401: there is no WWW-Authenticate challenge here.
             return html(403, pages.login_page(
                 self.login_url, next_url=next_url, user=user, error=str(exc)))
+        except TooManyAttempts as exc:
+            # 429 with how long to wait (RFC 6585 section 4). The wait is for a
+            # person: repeating the same form sooner gets the same answer.
+            wait = [("retry-after", str(exc.retry_after))]
+            if wants_json(request.header("accept")):
+                return problem(429, str(exc), headers=wait, retry_after=exc.retry_after)
+            response = html(429, pages.login_page(
+                self.login_url, next_url=next_url, user=user, error=str(exc)))
+            response.headers.extend(wait)
+            return response
         return self._login_or_online(request.client_host, next_url)
 
     def __repr__(self) -> str:
@@ -127,3 +221,29 @@ class PortalSite:
 def _safe_next(url: str) -> str:
     # Only web URLs go back into a link: never javascript: or data: ones.
     return url if url.startswith(("http://", "https://")) and len(url) <= 2048 else ""
+
+
+def origin_of(url: str) -> str:
+    """The origin of an absolute URL, serialized as in ``Origin`` (RFC 6454 section 6.2).
+
+    Lower-case scheme and host, the port only if it is not the scheme's
+    default; ``"null"`` for anything that is not an http(s) URL with a host.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return "null"
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in _DEFAULT_PORTS or not host:
+        return "null"
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    if port is None or str(port) == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _target_url(request: Request) -> str:
+    # Where the client sent this request: absolute-form authority, else Host.
+    return f"{request.scheme}://{request.authority or request.header('host') or ''}/"

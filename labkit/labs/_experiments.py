@@ -10,12 +10,15 @@ from typing import Any, Callable
 
 from .._simulator import Simulator
 from ..core import VirtualClock
+from ..gateway import PORTAL_HOST
 from ..retry import RetryResult, run
 
 __all__ = ["EXPERIMENTS", "Experiment", "run_experiment"]
 
 GUEST = ("guest", "letmein")  # the gateway portal's documented test credentials
 DEVICE = "127.0.0.9"
+PORTAL_LOGIN = f"http://{PORTAL_HOST}/login"
+MISTYPED = {"user": "guest", "password": "letmein!"}  # one character too many
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class Experiment:
     gateway: bool = False
     setup: Callable[[Any, Any], dict] | None = None  # (simulator, client) -> run() keywords
     json: Any = None
+    data: Any = None  # a form, sent as application/x-www-form-urlencoded
 
 
 def fresh_lab(name: str, *, gateway: bool = False):
@@ -56,6 +60,18 @@ def expired_token(sim, client) -> dict:
     return {"headers": {"Authorization": f"Bearer {pair['access_token']}"}, "refresh": refresh}
 
 
+def locked_out(sim, client) -> dict:
+    """A setup: the mistyped password sent until the portal locks the device's sign-in.
+
+    The lockout (RFC 6585 section 4's 429, ``Retry-After: 300``) is meant for
+    the person at the keyboard: sending the same form again, however patiently,
+    still sends the wrong password.
+    """
+    for _ in range(sim.gateway.portal.max_failures):
+        client.post(PORTAL_LOGIN, data=MISTYPED)
+    return {}
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "flaky 503": Experiment("/flaky?fail=3&key=lab", "503 three times, then 200"),
     "dropped connection": Experiment("/flaky?fail=2&mode=disconnect&key=lab",
@@ -75,6 +91,10 @@ EXPERIMENTS: dict[str, Experiment] = {
                                      "through the gateway, not signed in yet", gateway=True),
     "401 expired token": Experiment("/bearer", "Bearer token expired; a refresh token is at hand",
                                     method="GET", setup=expired_token),
+    "portal lockout": Experiment(PORTAL_LOGIN, "the portal's sign-in form, after 5 wrong passwords: "
+                                 "locked for 5 minutes (429 + Retry-After: 300), and the form still "
+                                 "holds the wrong password", method="POST", gateway=True,
+                                 setup=locked_out, data=MISTYPED),
 }
 
 
@@ -91,6 +111,8 @@ def run_experiment(name: str, *, policy=None, method: str = "GET", seed: int = 0
     kwargs: dict[str, Any] = exp.setup(sim, client) if exp.setup else {}
     if exp.json is not None:
         kwargs["json"] = exp.json
+    if exp.data is not None:
+        kwargs["data"] = exp.data
     if exp.gateway and sign_in:
         kwargs["sign_in"] = sign_in_now
     result = run(client, exp.method or method, exp.url, policy=policy, clock=sim.clock, seed=seed,

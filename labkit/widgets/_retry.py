@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import ipywidgets as w
 
 from ..labs import EXPERIMENTS, run_experiment
@@ -85,9 +87,18 @@ class RetryLab(w.VBox):
         exp = EXPERIMENTS[name]
         self.about.value = (f"<code>{exp.method or self.method.value} {exp.url}</code>: {exp.about}. "
                             f"Outcome: <b>{self.result.decision}</b> after "
-                            f"{len(self.result.attempts)} attempt(s), {self.result.elapsed:g} s.")
+                            f"{len(self.result.attempts)} attempt(s), {self.result.elapsed:g} s."
+                            f"{_waits_for(self.result.response)}")
         replace_output(self.out, self.result.timeline, plot_timeline(self.result, title=name))
         return self.result
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable
         return f"RetryLab(experiment={self.experiment.value!r}, schedule={self.schedule.value!r})"
+
+
+def _waits_for(response) -> str:
+    """What the last answer asked the client to wait, if anything (a 429's or 503's Retry-After)."""
+    if response is None or "retry-after" not in response.headers:
+        return ""
+    return (f" The last answer, {response.status_code}, said "
+            f"<code>Retry-After: {escape(response.headers['retry-after'])}</code>.")

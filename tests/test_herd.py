@@ -332,14 +332,30 @@ def test_cli_older_outage_flags_still_mean_the_outage(capsys):
 
 
 def test_cli_text(capsys):
-    assert main(["herd", "--clients", "100", "--schedule", "none"]) == 0
+    assert main(["herd", "--clients", "100", "--schedule", "constant"]) == 0
     out = capsys.readouterr().out
-    assert "schedule: none" in out and "calls:" in out and "peak_rps:" in out
-    assert "outage: 10 s" in out
+    assert "schedule: constant" in out and "calls:" in out and "peak_rps:" in out
+    assert "outage: 10 s" in out and "first_exponent 0" in out
     assert main(["herd", "--clients", "100", "--scenario", "contention"]) == 0
     assert "contention" in capsys.readouterr().out
     assert main(["herd", "--clients", "100", "--latency", "0.02", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scenario"] == "contention"
+
+
+def test_cli_none_means_no_wait(capsys):
+    flags = ["herd", "--scenario", "contention", "--clients", "50", "--base", "0.005", "--cap", "2",
+             "--latency", "0.010", "--json"]
+    assert main([*flags, "--schedule", "none"]) == 0
+    none = json.loads(capsys.readouterr().out)
+    assert main([*flags, "--schedule", "constant"]) == 0
+    constant = json.loads(capsys.readouterr().out)
+    assert none["calls"] == simulate_herd(Contention(latency=0.010), clients=50, schedule="none",
+                                          base=0.005, cap=2).calls
+    # Waiting nothing between conflicts costs more writes than waiting base (5 ms).
+    assert none["calls"] > constant["calls"] and none["completion_s"] < constant["completion_s"]
+    # The outage has no network delay: no wait would never let time pass.
+    assert main(["herd", "--schedule", "none"]) == 2
+    assert "use 'constant'" in capsys.readouterr().err
 
 
 def test_cli_rejects_bad_arguments(capsys):

@@ -12,7 +12,15 @@ from labkit import Simulator
 from labkit.cli import main
 from labkit.origin import ContentionModel, OutageModel
 from labkit.labs import herd_over_http
-from labkit.retry import SCHEDULES, Backoff, Contention, Outage, compare_schedules, simulate_herd
+from labkit.retry import (
+    SCHEDULES,
+    Backoff,
+    Contention,
+    Outage,
+    compare_schedules,
+    compare_sizes,
+    simulate_herd,
+)
 from labkit.retry._herd import _delay_fn
 
 NO_JITTER = ("none", "constant", "exponential")
@@ -122,6 +130,15 @@ def test_compare_schedules_averages_runs():
     assert table.loc["full", "calls"] == pytest.approx(sum(calls) / 3, abs=1e-3)
     with pytest.raises(ValueError, match="runs"):
         compare_schedules(["full"], runs=0)
+
+
+def test_compare_sizes_is_compare_schedules_per_herd_size():
+    table = compare_sizes(["full", "equal"], sizes=[20, 40], seed=2, runs=2, **ARTICLE)
+    assert list(table.columns) == [20, 40] and list(table.index) == ["full", "equal"]
+    assert table.loc["equal", 40] == compare_schedules(["equal"], clients=40, seed=2, runs=2,
+                                                       **ARTICLE).loc["equal", "calls_per_client"]
+    both = compare_sizes(["full"], sizes=[20], columns=["calls_per_client", "completion_s"], **ARTICLE)
+    assert list(both.columns) == [("calls_per_client", 20), ("completion_s", 20)]
 
 
 # -- the outage scenario: the load on a recovering server -----------------------------

@@ -50,7 +50,8 @@ from typing import Callable, ClassVar, Iterable, Protocol
 from ..origin import ContentionModel, OutageModel
 from ._schedules import SCHEDULES, Backoff
 
-__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "simulate_herd"]
+__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "compare_sizes",
+           "simulate_herd"]
 
 # The article's network: each message takes |normal(10 ms, 2 ms)|.
 LATENCY = 0.010
@@ -410,3 +411,23 @@ def compare_schedules(schedules: Iterable[str] | None = None, scenario: HerdScen
                 row[column] = round(sum(values) / runs, 3)
         rows.append(row)
     return pd.DataFrame(rows)[["schedule"] + columns].set_index("schedule")
+
+
+def compare_sizes(schedules: Iterable[str] | None = None, sizes: Iterable[int] = (10, 20, 50, 100),
+                  scenario: HerdScenario | None = None, *,
+                  columns: str | Iterable[str] = "calls_per_client", **kwargs):
+    """One row per schedule, one column per herd size: :func:`compare_schedules` of
+    ``scenario`` for ``clients`` in ``sizes`` (``kwargs``: ``runs``, ``seed``, ``base``...).
+
+    ``columns`` names what to show (``calls_per_client``, ``completion_s``, ...); with
+    several, the columns are (what, clients) pairs.
+    """
+    import pandas as pd
+
+    names = [columns] if isinstance(columns, str) else list(columns)
+    tables = {n: compare_schedules(schedules, scenario, clients=n, **kwargs) for n in sizes}
+    frames = {name: pd.DataFrame({n: t[name] for n, t in tables.items()}).rename_axis(columns="clients")
+              for name in names}
+    if isinstance(columns, str):
+        return frames[columns]
+    return pd.concat(frames, axis=1)

@@ -21,6 +21,18 @@ failed attempt before computing the wait): the first wait is ``2 * base``, every
 wait twice the zero-based one until the cap binds. It changes exponential, full
 and equal only; decorrelated has no retry number.
 
+What the article found, for clients contending for one record (base 5 ms, cap
+2 s, up to 100 clients), and labkit's herd reproduces (:mod:`labkit.retry._herd`;
+calls per client at 100 clients, 100 runs): no jitter does the most work (none
+24.25, exponential 18.45) and exponential takes the longest (63 s); full (7.96)
+and equal (8.12) jitter make about the same calls, decorrelated more (9.98);
+equal takes much longer than full (6.6 s against 4.9 s), full slightly longer
+than decorrelated (4.6 s). It is not a universal ranking: with base 1 s
+decorrelated makes the fewest calls (1,000 clients: 4.57, full 4.67, equal 4.79),
+and once a herd needs longer than the cap to drain, or against a rate-limited
+server, equal jitter does (10,000 clients, cap 60 s: 8.13, full 8.77,
+decorrelated 10.06).
+
 Randomness always comes from a ``random.Random`` you pass (or a seed), so every
 experiment is reproducible.
 """

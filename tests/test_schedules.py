@@ -111,7 +111,8 @@ def test_the_articles_numbering_doubles_every_wait_below_the_cap(base, factor, n
     zero = make("exponential", base, factor)
     article = Backoff(kind="exponential", base=base, cap=base * factor, first_exponent=1)
     assert article.delay(n, random.Random(0)) == pytest.approx(min(article.cap, base * 2.0 ** (n + 1)))
-    assert article.delay(n, random.Random(0)) == pytest.approx(min(zero.cap, 2 * zero.delay(n, random.Random(0))))
+    doubled = min(zero.cap, 2 * zero.delay(n, random.Random(0)))
+    assert article.delay(n, random.Random(0)) == pytest.approx(doubled)
 
 
 def test_the_articles_numbering_leaves_the_others_alone():

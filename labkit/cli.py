@@ -63,7 +63,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 # Flags that set a field of a herd scenario (labkit.retry.Contention / Outage).
-_SCENARIO_FLAGS = ("latency", "duration", "capacity")
+_SCENARIO_FLAGS = ("latency", "duration", "capacity", "first_exponent")
 
 
 def _herd_scenario(args: argparse.Namespace):
@@ -95,7 +95,8 @@ def _herd(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict()))
         return 0
     params = result.params
-    print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, seed {args.seed})")
+    print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, "
+          f"first_exponent {params['first_exponent']}, seed {args.seed})")
     if scenario.name == "outage":
         print(f"clients: {result.clients}  outage: {params['duration']:g} s  "
               f"capacity: {params['capacity']} requests/s")
@@ -118,7 +119,7 @@ def _positive_int(text: str) -> int:
 
 def _schedule(text: str) -> str:
     try:
-        Backoff(kind=text)  # the schedules' one list, and their aliases ("none")
+        Backoff(kind=text)  # the schedules' one list, and their alias ("fixed")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -160,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "(the thundering herd); prints calls, completion time, peak load")
     herd.add_argument("--clients", type=_positive_int, default=1000, help="how many (default 1000)")
     herd.add_argument("--schedule", default="full", type=_schedule, metavar="{%s}" % ",".join(SCHEDULES),
-                      help="backoff: constant (or none: a fixed delay), exponential (no jitter), "
-                      "or a jitter variant")
+                      help="backoff: none (no wait), constant (a fixed wait of base), exponential "
+                      "(no jitter), or a jitter variant")
     herd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     herd.add_argument("--base", type=float, default=1.0, help="backoff base in seconds (default 1)")
     herd.add_argument("--cap", type=float, default=60.0, help="backoff cap in seconds (default 60)")
@@ -170,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "one record, optimistic writes, as in the AWS article (implied by --latency)")
     herd.add_argument("--latency", type=float, default=None,
                       help="contention: mean one-way network delay in seconds (default 0.010)")
+    herd.add_argument("--first-exponent", type=int, default=None, metavar="N",
+                      help="retry numbering: t = min(cap, base * 2**(n + N)) before retry n (0 first); "
+                      "contention defaults to 1, the article's (first wait 2 * base), outage to 0")
     herd.add_argument("--duration", type=float, default=None, help="outage seconds (default 10)")
     herd.add_argument("--capacity", type=_positive_int, default=None,
                       help="requests/s served after recovery (default clients/10)")

@@ -95,8 +95,35 @@ def test_full_jitter_mean_is_half_the_exponential_delay():
     assert sum(samples) / len(samples) == pytest.approx(8.0, rel=0.03)
 
 
-def test_none_is_an_alias_for_constant():
-    assert Backoff(kind="none").kind == "constant"
+def test_none_waits_nothing_and_constant_waits_base():
+    # The article's "no backoff" retries at once; a fixed wait is "constant" ("fixed").
+    assert Backoff(kind="none", base=2, attempts=4).delays() == [0.0, 0.0, 0.0]
+    assert Backoff(kind="constant", base=2, attempts=4).delays() == [2, 2, 2]
+    assert Backoff(kind="fixed").kind == "constant"
+    assert SCHEDULES == ("none", "constant", "exponential", "full", "equal", "decorrelated")
+
+
+@settings(max_examples=100, deadline=None)
+@given(bases, factors, retry_numbers)
+def test_the_articles_numbering_doubles_every_wait_below_the_cap(base, factor, n):
+    # first_exponent=1: t = min(cap, base * 2**(n + 1)), the article's simulator
+    # (it counts the failed attempt before computing the wait).
+    zero = make("exponential", base, factor)
+    article = Backoff(kind="exponential", base=base, cap=base * factor, first_exponent=1)
+    assert article.delay(n, random.Random(0)) == pytest.approx(min(article.cap, base * 2.0 ** (n + 1)))
+    doubled = min(zero.cap, 2 * zero.delay(n, random.Random(0)))
+    assert article.delay(n, random.Random(0)) == pytest.approx(doubled)
+
+
+def test_the_articles_numbering_leaves_the_others_alone():
+    for kind in ("none", "constant", "decorrelated"):
+        zero = Backoff(kind=kind, base=0.5, cap=30, attempts=8).delays(seed=4)
+        assert Backoff(kind=kind, base=0.5, cap=30, attempts=8, first_exponent=1).delays(seed=4) == zero
+    # full and equal draw from the doubled t: first wait within [0, 2 * base] and [base, 2 * base].
+    rng = random.Random(1)
+    full = [Backoff(kind="full", base=1, cap=64, first_exponent=1).delay(0, rng) for _ in range(2000)]
+    equal = [Backoff(kind="equal", base=1, cap=64, first_exponent=1).delay(0, rng) for _ in range(2000)]
+    assert max(full) <= 2 and max(full) > 1.9 and min(equal) >= 1 and max(equal) <= 2
 
 
 @pytest.mark.parametrize(
@@ -108,6 +135,8 @@ def test_none_is_an_alias_for_constant():
         ({"base": 2, "cap": 1}, "cap"),
         ({"attempts": 0}, "attempts"),
         ({"attempts": 2.5}, "attempts"),
+        ({"first_exponent": -1}, "first_exponent"),
+        ({"first_exponent": 0.5}, "first_exponent"),
     ],
 )
 def test_bad_parameters_get_clear_errors(kwargs, message):

@@ -1,7 +1,15 @@
 """Retry and backoff: schedules, the retry decision, a runner on an injected clock,
 the same policy in tenacity, and the thundering-herd simulation."""
 
-from ._herd import HERD_SCENARIOS, Contention, HerdResult, Outage, compare_schedules, simulate_herd
+from ._herd import (
+    HERD_SCENARIOS,
+    Contention,
+    HerdResult,
+    Outage,
+    compare_schedules,
+    compare_sizes,
+    simulate_herd,
+)
 from ._policy import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
@@ -29,6 +37,7 @@ __all__ = [
     "arun",
     "arun_tenacity",
     "compare_schedules",
+    "compare_sizes",
     "parse_retry_after",
     "run",
     "run_tenacity",

@@ -18,24 +18,56 @@ requests through real httpx clients and get the same result):
     write at ``r + d1 + d2``. The write succeeds only if no other write
     succeeded in between; on a conflict the client learns it ``d3`` later,
     sleeps its backoff delay, and its next read arrives ``d4`` after that.
-    ``calls`` counts writes, as the article does.
+    ``calls`` counts writes, as the article does; the herd is done when the
+    last success reply reaches its client (``d3`` after the last write), as
+    the article's simulator measures. Retries are numbered as in that
+    simulator (``first_exponent=1``).
 :class:`Outage`
     A server down for ``duration`` seconds, then serving ``capacity`` requests a
     second and shedding the rest (:class:`labkit.origin.OutageModel`, ``/outage``):
     the load a recovering server sees. Clients arrive within ``arrival_s`` (1 s).
+    Requests take no time, so ``"none"`` (no wait) is refused there. Retries are
+    numbered from 0 (``first_exponent=0``), as in a client library.
 
-Delays are :class:`labkit.retry.Backoff`'s, with ``t = min(cap, base * 2**n)``
-for retry ``n`` (0-based; the article's code starts at ``n = 1``, i.e. ``2 * base``):
-constant ``base``; exponential ``t``; full ``uniform(0, t)``; equal
-``t/2 + uniform(0, t/2)``; decorrelated ``min(cap, uniform(base, 3 * previous))``.
+Delays are :class:`labkit.retry.Backoff`'s. Before retry ``n`` (0 for the first),
+with ``t = min(cap, base * 2**(n + first_exponent))``: none ``0``; constant
+``base``; exponential ``t``; full ``uniform(0, t)``; equal ``t/2 + uniform(0, t/2)``;
+decorrelated ``min(cap, uniform(base, 3 * previous))``, ``previous`` starting at
+``base``. ``first_exponent=1`` is the article's numbering (its code counts the
+failed attempt before computing the wait): the first wait is ``2 * base``.
 
-What it finds (``notebooks/04-thundering-herd.ipynb``): under contention, no
-jitter makes by far the most calls, and full and decorrelated jitter the fewest,
-with equal jitter close behind, as in the article, while the herd drains before
-the cap binds (``clients * 2 * latency`` below about ``cap``). When the cap binds
-every client sleeps near ``cap`` and the schedule with the longest sleeps there
-(equal, ``3/4 cap`` on average, against ``1/2 cap`` for full) makes the fewest
-calls. One random generator seeded with ``seed`` drives everything: a run is
+What it finds (``notebooks/04-thundering-herd.ipynb``; figures from
+:func:`compare_sizes` / :func:`compare_schedules`, seed 0):
+
+- At the article's settings (``Contention(latency=0.010)``, ``base=0.005``,
+  ``cap=2``; ``labkit herd --scenario contention --base 0.005 --cap 2 --latency
+  0.010``), 100 runs at 100 clients: calls per client none 24.25, exponential
+  18.45, full 7.96, equal 8.12, decorrelated 9.98; done after 2.0, 63.0, 4.9,
+  6.6 and 4.6 s. That is the article's finding: no jitter does the most work
+  (exponential also takes the most time), full and equal jitter about the same
+  calls and decorrelated more, equal jitter much longer than full, full jitter
+  slightly longer than decorrelated. The article's simulator, 5,000 runs at 10,
+  20, 50 and 100 clients, agrees within 3% on calls and 5% on time
+  (``tests/test_herd_aws_reference.py`` holds its figures). At 10 and 20 clients
+  decorrelated is level with full jitter or ahead (3.79 against 3.91 at 10).
+- Without jitter the clients on the same attempt form one wave: one write wins
+  the first, a few each later one (``HerdResult.wins_by_attempt``; exponential,
+  on average 2.6 a wave at 100 clients, 6.4 at 1,000, 15 at 10,000), so the
+  calls grow with the square of the herd.
+- With the lab's ``base=1``, ``cap=60`` (``compare_schedules(clients=1000,
+  runs=3)``): decorrelated makes the fewest calls (4.57 per client; full 4.67,
+  equal 4.79), none 188, constant and exponential 74.9.
+- When the herd needs longer than the cap to drain (``clients * 2 * latency``
+  above about ``cap``), every client sleeps near ``cap`` and the schedule with
+  the longest sleeps there (equal, ``3/4 cap`` on average, against ``1/2 cap`` for
+  full) makes the fewest calls: with the article's cap equal jitter passes full
+  at about 150-200 clients (9.35 against 9.44 at 200, 20 runs); with ``cap=60``
+  between 1,000 and 3,000, and at 10,000 clients equal makes 8.13 per client,
+  full 8.77, decorrelated 10.06.
+- The outage (10,000 clients, ``Outage()``): equal jitter 5.55 calls per client,
+  full 6.00, decorrelated 4.87, exponential 9.5, constant 15.5.
+
+One random generator seeded with ``seed`` drives everything: a run is
 reproducible.
 """
 
@@ -50,7 +82,8 @@ from typing import Callable, ClassVar, Iterable, Protocol
 from ..origin import ContentionModel, OutageModel
 from ._schedules import SCHEDULES, Backoff
 
-__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "simulate_herd"]
+__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "compare_sizes",
+           "simulate_herd"]
 
 # The article's network: each message takes |normal(10 ms, 2 ms)|.
 LATENCY = 0.010
@@ -70,35 +103,46 @@ def _check_arrival(arrival_s: float) -> None:
         raise ValueError("arrival_s must be >= 0 seconds")
 
 
+def _check_first_exponent(first_exponent: int) -> None:
+    Backoff(first_exponent=first_exponent)  # its check and its message
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contention:
     """Every client updates one record once, with optimistic concurrency (the module docstring).
 
     ``latency`` and ``latency_sd`` shape each message's delay; ``arrival_s``
-    spreads the first reads (0: all at once, as in the article); ``server``
-    replaces the fresh :class:`~labkit.origin.ContentionModel` of each run
-    (anything with ``read(now)`` and ``write(now, version)``).
+    spreads the first reads (0: all at once, as in the article); ``first_exponent``
+    numbers the retries in the schedules' ``t = min(cap, base * 2**(n + first_exponent))``
+    (:class:`~labkit.retry.Backoff`): 1, the default, is the article's numbering (first
+    wait ``2 * base``), 0 waits ``base`` first; ``server`` replaces the fresh
+    :class:`~labkit.origin.ContentionModel` of each run (anything with ``read(now)``
+    and ``write(now, version)``).
     """
 
     name: ClassVar[str] = "contention"
+    schedules: ClassVar[tuple[str, ...]] = SCHEDULES
     latency: float = LATENCY
     latency_sd: float = LATENCY_SD
     arrival_s: float = 0.0
+    first_exponent: int = 1
     server: Record | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (self.latency >= 0 and self.latency_sd >= 0):
             raise ValueError("latency and latency_sd must be >= 0 seconds")
         _check_arrival(self.arrival_s)
+        _check_first_exponent(self.first_exponent)
 
     def params(self, clients: int) -> dict:
         """The numbers a result reports (``clients`` is unused: every default is fixed)."""
-        return {"latency": self.latency, "latency_sd": self.latency_sd, "arrival_s": self.arrival_s}
+        return {"latency": self.latency, "latency_sd": self.latency_sd, "arrival_s": self.arrival_s,
+                "first_exponent": self.first_exponent}
 
-    def _simulate(self, clients, backoff, rng, max_calls):
+    def _simulate(self, clients, backoff, rng, max_calls, times):
         server = ContentionModel(start=0.0) if self.server is None else self.server
         return _contention(clients, backoff, rng, server, self.latency, self.latency_sd,
-                           self.arrival_s, max_calls)
+                           self.arrival_s, max_calls, times)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,20 +151,28 @@ class Outage:
 
     ``capacity`` None means a tenth of the herd (at least 1), so recovery takes
     at least ten seconds however big the herd; ``arrival_s`` spreads the first
-    requests; ``call(t) -> bool`` (True: served) replaces the fresh
-    :class:`~labkit.origin.OutageModel` of each run.
+    requests; ``first_exponent`` numbers the retries as in :class:`Contention`
+    (default 0: the first wait is ``base``, as in notebook 03's policies);
+    ``call(t) -> bool`` (True: served) replaces the fresh
+    :class:`~labkit.origin.OutageModel` of each run. Requests take no time, so
+    schedule ``"none"`` (no wait) is refused: use ``"constant"``.
     """
 
     name: ClassVar[str] = "outage"
+    # No network delay here: a client that never waits ("none") would retry
+    # forever at the same instant, so the outage runs every schedule but that one.
+    schedules: ClassVar[tuple[str, ...]] = tuple(s for s in SCHEDULES if s != "none")
     duration: float = 10.0
     capacity: int | None = None
     arrival_s: float = 1.0
+    first_exponent: int = 0
     call: Callable[[float], bool] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.duration >= 0 or (self.capacity is not None and self.capacity < 1):
             raise ValueError("duration must be >= 0 and capacity >= 1")
         _check_arrival(self.arrival_s)
+        _check_first_exponent(self.first_exponent)
 
     def capacity_for(self, clients: int) -> int:
         """Requests served per second after recovery, for a herd of ``clients``."""
@@ -129,14 +181,14 @@ class Outage:
     def params(self, clients: int) -> dict:
         """The numbers a result reports, defaults resolved for ``clients``."""
         return {"duration": self.duration, "capacity": self.capacity_for(clients),
-                "arrival_s": self.arrival_s}
+                "arrival_s": self.arrival_s, "first_exponent": self.first_exponent}
 
-    def _simulate(self, clients, backoff, rng, max_calls):
+    def _simulate(self, clients, backoff, rng, max_calls, times):
         call = self.call
         if call is None:
             call = OutageModel(duration=self.duration, capacity=self.capacity_for(clients),
                                start=0.0).admit
-        return _outage(clients, backoff, rng, call, self.arrival_s, max_calls)
+        return _outage(clients, backoff, rng, call, self.arrival_s, max_calls, times)
 
 
 HerdScenario = Contention | Outage
@@ -148,7 +200,12 @@ HERD_SCENARIOS: dict[str, type[Contention] | type[Outage]] = {
 @dataclass(slots=True)
 class HerdResult:
     """What the server saw. ``load[s]`` / ``served[s]``: requests (contention:
-    writes) in second ``s``, and those that succeeded."""
+    writes) in second ``s``, and those that succeeded. ``completion_s``: when the
+    last client knew it had succeeded (contention: its success reply arrived, as
+    the article's simulator measures; outage: it was served), ``inf`` if some never
+    did. ``wins_by_attempt[k]``: clients whose request number ``k + 1`` succeeded;
+    without jitter all clients on the same attempt form one synchronised wave.
+    ``times``: when each request reached the server, if ``simulate_herd(times=True)``."""
 
     schedule: str
     clients: int
@@ -159,6 +216,8 @@ class HerdResult:
     load: list[int] = field(repr=False)
     served: list[int] = field(repr=False)
     params: dict = field(repr=False, default_factory=dict)
+    wins_by_attempt: list[int] = field(repr=False, default_factory=list)
+    times: list[float] | None = field(repr=False, default=None)
 
     @property
     def calls_per_client(self) -> float:
@@ -197,11 +256,19 @@ def simulate_herd(
     base: float = 1.0,
     cap: float = 60.0,
     max_calls: int = 5_000_000,
+    times: bool = False,
 ) -> HerdResult:
     """Run ``clients`` clients, each retrying with backoff ``schedule`` until it succeeds.
 
     ``scenario`` is a :class:`Contention` (the default, ``Contention()``) or an
-    :class:`Outage`. Delays follow :class:`Backoff` with ``base`` and ``cap``.
+    :class:`Outage`. Delays follow :class:`Backoff` with ``base``, ``cap`` and the
+    scenario's ``first_exponent``: the wait before retry ``n`` (0 for the first) is,
+    with ``t = min(cap, base * 2**(n + first_exponent))``, 0 (none), ``base``
+    (constant), ``t`` (exponential), ``uniform(0, t)`` (full), ``t/2 + uniform(0, t/2)``
+    (equal) or ``min(cap, uniform(base, 3 * previous))`` (decorrelated).
+    ``Contention()`` numbers retries as the article's simulator (``first_exponent=1``:
+    the first wait is ``2 * base``); ``Outage()`` from 0. ``times=True`` keeps every
+    request's arrival time (``HerdResult.times``, for :func:`labkit.widgets.plot_herd`).
     Stops after ``max_calls`` calls and reports the clients still waiting.
     """
     if scenario is None:
@@ -210,11 +277,17 @@ def simulate_herd(
         raise TypeError(f"scenario must be Contention(...) or Outage(...), not {scenario!r}")
     if clients < 1:
         raise ValueError("clients must be >= 1")
-    backoff = Backoff(kind=schedule, base=base, cap=cap, attempts=1)
+    backoff = Backoff(kind=schedule, base=base, cap=cap, attempts=1,
+                      first_exponent=scenario.first_exponent)
+    if backoff.kind not in scenario.schedules:
+        raise ValueError(f"the {scenario.name} scenario has no network delay, so schedule "
+                         f"{schedule!r} (no wait) would retry forever at the same instant: "
+                         "use 'constant' (a fixed wait of base)")
     params = {"scenario": scenario.name, "seed": seed, "base": base, "cap": cap,
               **scenario.params(clients)}
-    calls, last, done, load, served = scenario._simulate(
-        clients, backoff, random.Random(seed), max_calls)
+    arrivals: list[float] | None = [] if times else None
+    calls, last, done, load, served, wins = scenario._simulate(
+        clients, backoff, random.Random(seed), max_calls, arrivals)
 
     seconds = range(0, max(load) + 1) if load else range(0)
     return HerdResult(
@@ -227,6 +300,8 @@ def simulate_herd(
         load=[load.get(s, 0) for s in seconds],
         served=[served.get(s, 0) for s in seconds],
         params=params,
+        wins_by_attempt=[wins.get(k, 0) for k in range(max(wins) + 1)] if wins else [],
+        times=arrivals,
     )
 
 
@@ -235,7 +310,8 @@ def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
     inlined (this runs a million times for big herds; a test checks they agree)."""
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     uniform = rng.uniform
-    pow_cap = [min(cap, base * 2.0 ** n) for n in range(64)]
+    first = backoff.first_exponent
+    pow_cap = [min(cap, base * 2.0 ** min(n + first, 62)) for n in range(64)]
     if kind == "full":
         return lambda i, n: uniform(0, pow_cap[n if n < 64 else 63])
     if kind == "equal":
@@ -255,10 +331,12 @@ def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
             previous[i] = d
             return d
         return decorrelated
+    if kind == "none":
+        return lambda i, n: 0.0
     return lambda i, n: base  # constant
 
 
-def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, max_calls):
+def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, max_calls, times):
     gauss = rng.gauss
     delay = _delay_fn(backoff, rng, clients)
     read, write = server.read, server.write
@@ -271,6 +349,7 @@ def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, m
     retries = [0] * clients
     load: dict[int, int] = {}
     served: dict[int, int] = {}
+    wins: dict[int, int] = {}
     calls = done = 0
     last = 0.0
     floor = math.floor
@@ -281,22 +360,28 @@ def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, m
                         i, read(t)))
             continue
         calls += 1
+        if times is not None:
+            times.append(t)
         second = floor(t)
         load[second] = load.get(second, 0) + 1
+        n = retries[i]
         if write(t, v):
             served[second] = served.get(second, 0) + 1
+            wins[n] = wins.get(n, 0) + 1
             done += 1
-            last = t
+            # Done when the success reply reaches the client (the article's measure).
+            reply = t + abs(gauss(latency, latency_sd))
+            if reply > last:
+                last = reply
             continue
-        n = retries[i]
         retries[i] = n + 1
         # Conflict: the answer travels back, the client sleeps, its next read travels out.
         push(heap, (t + abs(gauss(latency, latency_sd)) + delay(i, n)
                     + abs(gauss(latency, latency_sd)), i, -1))
-    return calls, last, done, load, served
+    return calls, last, done, load, served, wins
 
 
-def _outage(clients, backoff, rng, call, arrival_s, max_calls):
+def _outage(clients, backoff, rng, call, arrival_s, max_calls, times):
     delay = _delay_fn(backoff, rng, clients)
     heap = [(rng.random() * arrival_s, i) for i in range(clients)]
     heapq.heapify(heap)
@@ -304,29 +389,35 @@ def _outage(clients, backoff, rng, call, arrival_s, max_calls):
     retries = [0] * clients
     load: dict[int, int] = {}
     served: dict[int, int] = {}
+    wins: dict[int, int] = {}
     calls = done = 0
     last = 0.0
     floor = math.floor
     while heap and calls < max_calls:
         t, i = pop(heap)
         calls += 1
+        if times is not None:
+            times.append(t)
         second = floor(t)
         load[second] = load.get(second, 0) + 1
+        n = retries[i]
         if call(t):
             served[second] = served.get(second, 0) + 1
+            wins[n] = wins.get(n, 0) + 1
             done += 1
             last = t
             continue
-        n = retries[i]
         retries[i] = n + 1
         push(heap, (t + delay(i, n), i))
-    return calls, last, done, load, served
+    return calls, last, done, load, served, wins
 
 
-def compare_schedules(schedules: Iterable[str] = SCHEDULES, scenario: HerdScenario | None = None, *,
-                      runs: int = 1, seed: int = 0, **kwargs):
+def compare_schedules(schedules: Iterable[str] | None = None, scenario: HerdScenario | None = None,
+                      *, runs: int = 1, seed: int = 0, **kwargs):
     """One row per schedule, as a DataFrame: :func:`simulate_herd` of ``scenario`` with ``kwargs``.
 
+    ``schedules`` None means every schedule the scenario runs (``scenario.schedules``:
+    all of :data:`SCHEDULES` under contention, all but ``"none"`` in the outage).
     ``runs > 1`` averages that many runs (seeds ``seed``, ``seed + 1``, ...), as the
     article averaged 100 runs per point; ``unfinished`` is then the total.
     """
@@ -334,6 +425,8 @@ def compare_schedules(schedules: Iterable[str] = SCHEDULES, scenario: HerdScenar
 
     if runs < 1:
         raise ValueError("runs must be >= 1")
+    if schedules is None:
+        schedules = (Contention if scenario is None else scenario).schedules
     columns = ["calls", "calls_per_client", "completion_s", "peak_rps", "unfinished"]
     rows = []
     for name in schedules:
@@ -350,3 +443,23 @@ def compare_schedules(schedules: Iterable[str] = SCHEDULES, scenario: HerdScenar
                 row[column] = round(sum(values) / runs, 3)
         rows.append(row)
     return pd.DataFrame(rows)[["schedule"] + columns].set_index("schedule")
+
+
+def compare_sizes(schedules: Iterable[str] | None = None, sizes: Iterable[int] = (10, 20, 50, 100),
+                  scenario: HerdScenario | None = None, *,
+                  columns: str | Iterable[str] = "calls_per_client", **kwargs):
+    """One row per schedule, one column per herd size: :func:`compare_schedules` of
+    ``scenario`` for ``clients`` in ``sizes`` (``kwargs``: ``runs``, ``seed``, ``base``...).
+
+    ``columns`` names what to show (``calls_per_client``, ``completion_s``, ...); with
+    several, the columns are (what, clients) pairs.
+    """
+    import pandas as pd
+
+    names = [columns] if isinstance(columns, str) else list(columns)
+    tables = {n: compare_schedules(schedules, scenario, clients=n, **kwargs) for n in sizes}
+    frames = {name: pd.DataFrame({n: t[name] for n, t in tables.items()}).rename_axis(columns="clients")
+              for name in names}
+    if isinstance(columns, str):
+        return frames[columns]
+    return pd.concat(frames, axis=1)

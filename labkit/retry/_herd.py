@@ -2,7 +2,7 @@
 
 A scenario is a dataclass holding only its own parameters; :func:`simulate_herd`
 runs one. Each drives the very server model behind a lab endpoint (called
-directly: an httpx round trip costs ~100 us, ``shared/notes/peers.md``, a model
+directly: an httpx round trip costs ~100 us (``benchmarks/herd.py``), a model
 call well under 1 us; a test, and the lesson ``herd_over_http``, send the same
 requests through real httpx clients and get the same result):
 

@@ -44,7 +44,8 @@ def test_rfc6585_example_passes_clean():
     assert serious(findings) == []
     # httplint did run over it (it always reports on storability and the status).
     assert any(f.source == "httplint" for f in findings)
-    assert attribute(ex).generated_by == "unknown"
+    # A 511 is itself the evidence: RFC 6585 section 6.1, the network answered.
+    assert (attribute(ex).answered_by, attribute(ex).generated_by) == ("gateway", "gateway")
 
 
 def test_inspect_accepts_core_and_httpx_responses():

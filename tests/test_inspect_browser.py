@@ -24,7 +24,7 @@ def test_compare_widget_renders_and_sends():
         right = panel.locator(".widget-dropdown select").nth(1)
         right.select_option(label="511 for every unhandled exception (seed page)")
         send.click()
-        pane = panel.locator(".widget-output", has_text="511-from-origin").first
+        pane = panel.locator(".widget-output", has_text="511-without-link").first
         pane.wait_for(state="attached", timeout=30_000)
         assert "server: uvicorn" in pane.inner_text()
         table = panel.locator(".widget-output table", has_text="can a retry help?").first

@@ -74,9 +74,9 @@ def test_options_headers_data_follow_har_explain(sim, tmp_path):
     har = tmp_path / "x.har"
     code, text = run("-X", "POST", "-H", "Authorization: Bearer abc", "-d", "x=1", "--explain",
                      "--har", str(har), sim.origin_url + "/status/503")
-    assert code == 0  # retry-after-missing is a warning
+    assert code == 0  # retry-after-missing is info: sending Retry-After is a MAY
     assert "> POST /status/503" in text and "authorization: Bearer [redacted]" in text
-    assert "WARN  retry-after-missing" in text and "Retry-After tells the client" in text
+    assert "info  retry-after-missing" in text and "The server MAY send a Retry-After" in text
     doc = json.loads(har.read_text())
     assert doc["log"]["version"] == "1.2" and doc["log"]["entries"][0]["response"]["status"] == 503
 

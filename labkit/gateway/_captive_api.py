@@ -4,7 +4,8 @@ A device learns this resource's URI from the network (RFC 8910: DHCPv4
 option 114, DHCPv6 option 103, IPv6 RA option 37), fetches it with
 ``Accept: application/captive+json`` and reads its state (RFC 8908 section 5)
 instead of guessing from a probe. The real API MUST be served over HTTPS
-(RFC 8908 section 4); on loopback the lab serves it over plain HTTP.
+(RFC 8908 section 4), and its user-portal-url "MUST be accessed over TLS"
+(section 5); on loopback the lab uses plain HTTP for both, a simplification.
 """
 
 from __future__ import annotations

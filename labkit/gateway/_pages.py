@@ -43,7 +43,7 @@ def network_auth_page(login_url: str) -> bytes:
         f"<h1>Network Authentication Required</h1>\n"
         f"<p>You need to <a id=\"login\" href=\"{url}\">authenticate with the local network</a> "
         "in order to gain access.</p>\n"
-        "<p><small>Sent by the network's gateway (see the Via header), not by the site "
+        "<p><small>Sent by the network's gateway (the 511 says so; Via names it), not by the site "
         "you asked for.</small></p>",
         head=f"<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n",
     )

@@ -1,22 +1,32 @@
 """Attribution: who produced the status the client saw, and on what evidence.
 
-Evidence (what the lab's hops promise to send): the origin sends ``Server: labkit-origin``
-and ``X-Request-Id``; everything leaving the gateway carries ``Via: 1.1
-labkit-gateway`` (RFC 9110 section 7.6.3); responses the gateway generates say
-``Server: labkit-gateway``; a cache is recognised by hishel's ``caching``
-extension or an ``Age`` header (RFC 9111 section 5.1). Foreign servers are
-judged by the same generic evidence (Server, Via, Age, Proxy-Authenticate).
+Evidence, strongest first. The lab's hops name themselves: the origin sends
+``Server: labkit-origin`` and ``X-Request-Id``, the gateway's own responses say
+``Server: labkit-gateway``. Then what any server's response can show: a 407 or
+``Proxy-Authenticate`` comes from a proxy (RFC 9110 section 15.5.8); a 511 comes
+from the network, since RFC 6585 section 6.1 says the code "assures that
+non-browser clients will not interpret the response as being from the origin
+server"; a sign-in form or redirect for another host than the one asked is a
+portal answering in the site's place. ``Server`` alone names software, which
+origins and portals alike run (nginx, uvicorn), so it never outweighs a 511.
+``Via`` shows the proxies a message passed (RFC 9110 section 7.6.3), not who
+generated it. A cache is recognised by hishel's ``caching`` extension or an
+``Age`` above 0 (RFC 9111 section 5.1).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
 
-from ..core import GATEWAY_NAME, ORIGIN_NAME
+from ..core import GATEWAY_NAME, ORIGIN_NAME, media_type
+from ._content import login_forms
 from ._exchange import Exchange
 
 __all__ = ["Attribution", "attribute"]
 
+_RFC6585_6_1 = ("511: RFC 6585 section 6.1 says the code \"assures that non-browser clients will not "
+                "interpret the response as being from the origin server\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,40 @@ class Attribution:
         return f"{who}: " + "; ".join(self.evidence)
 
 
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _sign_in_elsewhere(ex: Exchange) -> str | None:
+    """Evidence that a portal answered in the site's place, or None.
+
+    A redirect to another host that carries the URL asked for (how portals send
+    a user to their login page and back), or a login form that sends the
+    credentials to another host than the one asked.
+    """
+    asked = _host(ex.url)
+    if not asked:
+        return None
+    location = ex.header("location")
+    if 300 <= ex.status < 400 and location:
+        target = urljoin(ex.url, location)
+        if _host(target) not in ("", asked) and ex.url.rstrip("/") in unquote(target):
+            return (f"Location: {location} (another host, carrying the URL asked for: "
+                    "how a portal sends a user to its login page and back)")
+    if ex.response_body and media_type(ex.header("content-type")) in ("text/html", ""):
+        body = ex.response_body[:65536].decode("utf-8", "replace")
+        for action in login_forms(body, ex.url):
+            if _host(action) not in ("", asked):
+                return (f"a login form that sends credentials to {_host(action)}, not to {asked}: "
+                        "a portal's page in the site's place")
+    return None
+
+
+def _age(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def attribute(exchange: Exchange) -> Attribution:
     """Say who answered ``exchange`` and why we think so."""
     evidence: list[str] = []
@@ -47,6 +91,7 @@ def attribute(exchange: Exchange) -> Attribution:
     age = exchange.header("age")
 
     # Who generated the message.
+    elsewhere = None
     if GATEWAY_NAME in server.lower():
         generated = "gateway"
         evidence.append(f"Server: {server} (the gateway generated this response)")
@@ -57,6 +102,15 @@ def attribute(exchange: Exchange) -> Attribution:
         generated = "gateway"
         evidence.append("407/Proxy-Authenticate: only a proxy the client talks to sends these "
                         "(RFC 9110 section 15.5.8)")
+    elif exchange.status == 511:
+        generated = "gateway"
+        evidence.append(_RFC6585_6_1)
+        if server:
+            evidence.append(f"Server: {server} names software, which origins and portals alike run: "
+                            "no evidence that the origin sent this 511")
+    elif (elsewhere := _sign_in_elsewhere(exchange)) is not None:
+        generated = "gateway"
+        evidence.append(elsewhere)
     elif server:
         generated = "origin"
         evidence.append(f"Server: {server} (names the software that generated it, "
@@ -70,14 +124,21 @@ def attribute(exchange: Exchange) -> Attribution:
     if exchange.header("x-request-id") is not None and generated == "origin" and ORIGIN_NAME in server.lower():
         evidence.append("X-Request-Id present (the origin stamps one)")
     if via:
-        evidence.append(f"Via: {', '.join(via)} (passed through an intermediary, RFC 9110 section 7.6.3)")
+        evidence.append(f"Via: {', '.join(via)} (the proxies it passed through, RFC 9110 section 7.6.3)")
 
     # Who answered this request: a cache beats everything else.
     if exchange.from_cache:
         evidence.insert(0, "served from the cache (hishel's caching.from_cache)"
                         + (f", Age: {age}" if age is not None else ""))
         return Attribution("cache", generated, tuple(evidence), via)
-    if age is not None:
-        evidence.insert(0, f"Age: {age} (only caches send Age, RFC 9111 section 5.1)")
+    seconds = _age(age)
+    if seconds:
+        evidence.insert(0, f"Age: {age} (a cache's stored copy, that old; RFC 9111 section 5.1)")
         return Attribution("cache", generated, tuple(evidence), via)
+    if seconds == 0:
+        # Caches such as Varnish send Age: 0 on a miss too: a copy no older
+        # than this request is no sign that it was stored before.
+        evidence.append(f"Age: {age} (a cache on the path, but no stored copy older than this request)")
+    elif age is not None:
+        evidence.append(f"Age: {age} is not a number of seconds (RFC 9111 section 5.1): ignored")
     return Attribution(generated, generated, tuple(evidence), via)

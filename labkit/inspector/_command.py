@@ -13,7 +13,7 @@ from ._findings import Finding
 from ._lint import inspect
 from ._report import format_findings, format_record, summarize
 
-__all__ = ["run_inspect"]
+__all__ = ["exit_status", "run_inspect"]
 
 
 def _parse_header(text: str) -> tuple[str, str]:
@@ -21,6 +21,12 @@ def _parse_header(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise ValueError(f"a header is 'Name: value', not {text!r}")
     return name.strip(), value.strip()
+
+
+def exit_status(findings_per_exchange) -> int:
+    """1 if any finding is an error (a MUST broken), else 0: warnings (SHOULD) and
+    info (MAY) never fail the command."""
+    return 1 if any(f.level == "error" for fs in findings_per_exchange for f in fs) else 0
 
 
 def run_inspect(
@@ -72,4 +78,4 @@ def run_inspect(
     if failure and not any(ex.status for ex in cap):
         print(f"labkit: error: {failure}", file=sys.stderr)
         return 2
-    return 1 if any(f.level == "error" for _, fs in results for f in fs) else 0
+    return exit_status(fs for _, fs in results)

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass
 __all__ = ["LEVELS", "Finding"]
 
 # Most serious first. "error": the exchange breaks a MUST (or will mislead
-# clients and caches); "warning": a SHOULD or a likely mistake; "info": worth
-# knowing; "good": a check that passed (hidden unless asked for).
+# clients and caches); "warning": it breaks a SHOULD; "info": a MAY left out,
+# or what HTTP allows but is worth knowing; "good": a check that passed
+# (hidden unless asked for). `labkit inspect` exits 1 on errors only.
 LEVELS = ("error", "warning", "info", "good")
 
 

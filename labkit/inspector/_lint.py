@@ -54,9 +54,21 @@ _FAMILIES = (
     ("STATUS_", "RFC 9110 section 15"),
 )
 _FIELD_REF = re.compile(r"rfc(\d{4})#field\.([a-z0-9-]+)", re.I)
+# httplint's notes on status codes defined outside RFC 9110, with the section that defines each.
+_STATUS_NOTES = {
+    "STATUS_PRECONDITION_REQUIRED": "RFC 6585 section 3",
+    "STATUS_TOO_MANY_REQUESTS": "RFC 6585 section 4",
+    "STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE": "RFC 6585 section 5",
+    "STATUS_NETWORK_AUTHENTICATION_REQUIRED": "RFC 6585 section 6",
+    "STATUS_UNAVAILABLE_FOR_LEGAL_REASONS": "RFC 7725 section 3",
+    "STATUS_TOO_EARLY": "RFC 8470 section 5.2",
+    "STATUS_EARLY_HINTS": "RFC 8297 section 2",
+}
 
 
 def _rfc_of(note, name: str, text: str, references: dict[str, str]) -> str:
+    if name in _STATUS_NOTES:
+        return _STATUS_NOTES[name]
     match = _RFC_LINK.search(text) or _RFC_TEXT.search(text)
     if match:
         return f"RFC {match.group(1)} section {match.group(2)}"
@@ -149,9 +161,12 @@ def inspect(exchange, *, include_good: bool = False, httplint: bool = True) -> l
             # httpx reports a refused CONNECT as an error: the proxy's status is all there is.
             return [Finding("tunnel-refused", "error", "The proxy refused the HTTPS tunnel.",
                             f"The proxy answered CONNECT with an error ({ex.error}), so no request reached "
-                            "the site. A captive network cannot show its page inside HTTPS; that is why "
-                            "RFC 6585 section 6.1 notes portals can do nothing useful for HTTPS. Repeat "
-                            "the request over http:// to read the portal's answer.",
+                            "the site. A captive network cannot show its page inside HTTPS: RFC 6585 "
+                            "section 7.4 notes that \"captive portals using this status code on a Secure "
+                            "Socket Layer (SSL) or Transport Layer Security (TLS) connection (commonly, "
+                            "port 443) will generate a certificate error on the client\", so portals "
+                            "refuse the tunnel instead. Repeat the request over "
+                            "http:// to read the portal's answer.",
                             "RFC 9110 section 9.3.6", subject="connection")]
         return [Finding("no-response", "error", "The exchange got no response.",
                         f"The request failed before a response arrived: {ex.error}.",

@@ -10,7 +10,8 @@ never import it; the widgets and the notebooks call it.
 - the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
 - 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
   :func:`compare`, the comparison table; the seed page's "511 for every
-  exception" as :data:`seed_page_app`, and :func:`inspect_handler` to check a fix.
+  exception" as :data:`seed_page_app`, :func:`inspect_handler` to run a fix and
+  :func:`check_error_response` to check it.
 - the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
 """
 
@@ -19,6 +20,7 @@ from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
 from ._seedpage import (
+    check_error_response,
     error_middleware,
     inspect_handler,
     orders_app,
@@ -36,6 +38,7 @@ __all__ = [
     "SCENARIOS",
     "Scenario",
     "Sighting",
+    "check_error_response",
     "check_policy",
     "compare",
     "error_middleware",

@@ -113,6 +113,10 @@ def _fix(ex: Exchange, who: str, ids: set[str]) -> str:
             return "the server: report its own error as 500/503 (problem+json), not 511"
         if "511-storable" in ids or "511-from-cache" in ids:
             return "the gateway: send 511 with Cache-Control: no-store; the user: clear the cache"
+        if "511-without-link" in ids:
+            # Nothing shows who sent it: a 511 reads as the network's (RFC 6585 section 6.1).
+            return ("whoever sent it: a network links its 511 to the login page; "
+                    "a server that failed answers 500/503, never 511")
         return "the user: sign in to the network at the linked page"
     if who == "gateway" or "gateway-response-storable" in ids:
         return "the gateway: answer 511 instead of pretending to be the site"
@@ -134,6 +138,8 @@ def _retry(ex: Exchange, who: str, ids: set[str]) -> str:
             return "no: the server is broken, and clients that trust 511 stop to sign in"
         if "511-from-cache" in ids or "511-storable" in ids:
             return "not even after signing in, while the cached copy is fresh"
+        if "511-without-link" in ids:
+            return "only after signing in to the network, and it does not say where"
         return "only after signing in to the network"
     if s in (429, 503):
         return "yes, after Retry-After" if ex.header("retry-after") else "yes, with backoff (no Retry-After)"

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..core import cache_directives
 from ..gateway import Gateway, run_probes
 from ..transport import InProcessTransport
 
@@ -96,6 +97,21 @@ def _api(client: httpx.Client, url: str) -> Sighting:
     return Sighting("API client", status, sees)
 
 
+def _fresh_until(headers: httpx.Headers) -> str:
+    """What keeps a stored response fresh, in the terms of RFC 9111 section 4.2."""
+    cc = cache_directives(headers.get("cache-control"))
+    for name in ("s-maxage", "max-age"):
+        if name in cc:
+            return f"its {name} ({cc[name]} s) runs out"
+    if "expires" in headers:
+        return f"its Expires time ({headers['expires']}) passes"
+    # No explicit lifetime: the cache estimated one (RFC 9111 section 4.2.2).
+    if "last-modified" in headers:
+        return ("its heuristic freshness runs out (no Cache-Control: the cache took a fraction of "
+                "the time since Last-Modified, RFC 9111 section 4.2.2)")
+    return "its heuristic freshness runs out (no Cache-Control, RFC 9111 section 4.2.2)"
+
+
 def _cache(gateway: Gateway, inner: httpx.BaseTransport, url: str, device: str) -> Sighting:
     import hishel  # hishel is only needed for this row
     from hishel.httpx import CacheTransport
@@ -109,7 +125,7 @@ def _cache(gateway: Gateway, inner: httpx.BaseTransport, url: str, device: str) 
         from_cache = bool(after.extensions.get("caching", {}).get("from_cache"))
     if from_cache:
         sees = (f"stored the {first.status_code}; after signing in it still serves it "
-                f"from cache: the device looks captive until max-age runs out")
+                f"from cache: the device looks captive until {_fresh_until(first.headers)}")
     elif stored:
         sees = (f"stored the {first.status_code} as the page's content; it revalidates "
                 "before reuse, so after signing in the real page came back")

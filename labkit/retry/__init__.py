@@ -8,6 +8,7 @@ from ._policy import (
     Decision,
     RetryPolicy,
     parse_retry_after,
+    refused_connect,
 )
 from ._runner import Attempt, RetryResult, arun, run
 from ._schedules import SCHEDULES, Backoff
@@ -30,6 +31,7 @@ __all__ = [
     "arun_tenacity",
     "compare_schedules",
     "parse_retry_after",
+    "refused_connect",
     "run",
     "run_tenacity",
     "simulate_herd",

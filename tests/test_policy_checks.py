@@ -12,12 +12,13 @@ def failed(report):
 
 def test_the_reference_policy_passes_every_check():
     report = check_policy(RetryPolicy())
-    assert len(report) == 13
+    assert len(report) == 14
     assert report["passed"].all(), report.loc[~report["passed"]].to_string()
 
 
 def naive(outcome, *, attempt, **_):
-    # "Retry everything, immediately": the seed page's advice taken literally.
+    # Retries everything, at once: what the seed page itself warns clients not to assume
+    # safe ("Immediate retries are always safe or effective.").
     code = getattr(outcome, "status_code", None)
     if code is not None and code < 400:
         return Decision("done")
@@ -35,6 +36,7 @@ def test_a_naive_policy_fails_the_checks_it_should():
         "400 is not retried",
         "a lost POST reply is not retried blindly",
         "511: sign in to the network, then retry",
+        "511 from the origin (POST): stop, no sign-in",
         "a server that keeps failing: give up, and back off",
     }
 
@@ -61,10 +63,13 @@ def test_every_experiment_runs_and_ends_well_under_the_default_policy(name):
         assert not run_experiment(name, policy=policy, seed=1)[0].ok
         policy = RetryPolicy(backoff=Backoff(kind="exponential", base=1.0, cap=30.0, attempts=8))
     result, _ = run_experiment(name, policy=policy, seed=1)
-    if name == "lost order reply":
+    if name in ("lost order reply", "order still processing"):
         assert result.decision == "stop"  # POST without a key: not retried
         result, sim = run_experiment(name, policy=RetryPolicy(), idempotency_key=True)
         assert sim.client().get("/orders?key=lab").json()["count"] == 1
+    if name == "511 from the origin":  # ends well: no sign-in, no repeat
+        assert (result.decision, len(result.attempts)) == ("stop", 1)
+        return
     if name == "portal lockout":  # ends well: the loop stops, the person waits
         assert (result.decision, result.status, len(result.attempts)) == ("stop", 429, 1)
         return
@@ -80,6 +85,7 @@ def test_the_solution_in_notebook_03_passes():
     # Kept in step with the <details> solution of notebooks/03-retry-and-backoff.ipynb.
     import httpx
 
+    import labkit
     from labkit.retry import IDEMPOTENT_METHODS, parse_retry_after
 
     def my_policy(outcome, *, attempt, method, idempotency_key, **context):
@@ -92,6 +98,9 @@ def test_the_solution_in_notebook_03_passes():
         if status < 400:
             return Decision("done", 0.0, "success")
         if status == 511:
+            who = labkit.attribute(labkit.Exchange.build(status, list(outcome.headers.multi_items())))
+            if who.generated_by == "origin":
+                return Decision("stop", 0.0, "an origin's 511: a broken server, not a portal")
             if context["signed_in"]:
                 return Decision("stop", 0.0, "still 511")
             return Decision("sign-in", 0.0, "sign in to the network")

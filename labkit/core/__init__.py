@@ -9,6 +9,7 @@ from ._fields import (
     ORIGIN_NAME,
     VIA_GATEWAY,
     basic_credentials,
+    basic_header,
     cache_directives,
     decode_pairs,
     encode_pairs,
@@ -17,6 +18,8 @@ from ._fields import (
     media_type,
     parse_http_date,
     parse_retry_after,
+    parse_sf_string,
+    sf_string,
 )
 from ._problem import PROBLEM_JSON, json_response, problem
 from ._redact import REDACTED, SENSITIVE_HEADERS, redact_headers
@@ -40,6 +43,7 @@ __all__ = [
     "VIA_GATEWAY",
     "VirtualClock",
     "basic_credentials",
+    "basic_header",
     "cache_directives",
     "decode_pairs",
     "encode_pairs",
@@ -51,8 +55,10 @@ __all__ = [
     "media_type",
     "parse_http_date",
     "parse_retry_after",
+    "parse_sf_string",
     "parse_status",
     "problem",
     "redact_headers",
+    "sf_string",
     "status_info",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "ORIGIN_NAME",
     "VIA_GATEWAY",
     "basic_credentials",
+    "basic_header",
     "cache_directives",
     "decode_pairs",
     "encode_pairs",
@@ -29,6 +30,8 @@ __all__ = [
     "media_type",
     "parse_http_date",
     "parse_retry_after",
+    "parse_sf_string",
+    "sf_string",
 ]
 
 # The names the lab's hops give themselves, in Server and Via (RFC 9110
@@ -103,6 +106,62 @@ def basic_credentials(value: str | None) -> tuple[str, str] | None:
     if not sep:
         return None
     return user, password
+
+
+def basic_header(user: str, password: str) -> str:
+    """An ``Authorization``/``Proxy-Authorization`` Basic value, the inverse of
+    :func:`basic_credentials` (RFC 7617 section 2, UTF-8 as section 2.1 allows)."""
+    if ":" in user:
+        raise ValueError("RFC 7617 section 2: a Basic user-id cannot contain a colon")
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+
+
+# -- Structured Field Strings (RFC 8941 sections 3.3.3 and 4.2.5, now RFC 9651) --
+# sf-string = DQUOTE *chr DQUOTE; chr = unescaped / escaped: printable ASCII
+# only, with '"' and '\' escaped by a backslash. The Idempotency-Key draft
+# makes its field an Item whose value MUST be such a String.
+_SF_PRINTABLE = re.compile(r"[\x20-\x7e]*")
+
+
+def sf_string(value: str) -> str:
+    """``value`` serialized as a Structured Field String: in double quotes, with
+    ``"`` and ``\\`` escaped (RFC 8941 section 4.1.6). Only printable ASCII fits."""
+    if not _SF_PRINTABLE.fullmatch(value):
+        raise ValueError("a Structured Field String holds printable ASCII only (RFC 8941 section 3.3.3)")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_sf_string(text: str | None) -> str | None:
+    """The value of a field that is one Structured Field String Item, or None if it is not.
+
+    Follows RFC 8941 section 4.2.5: surrounding spaces are dropped, a backslash
+    may escape only ``"`` or ``\\``, and every character must be printable ASCII.
+    Parameters after the String (``;name=value``, section 3.1.2) are allowed
+    and ignored.
+    """
+    if text is None:
+        return None
+    text = text.strip(" ")
+    if not text.startswith('"'):
+        return None
+    out: list[str] = []
+    i = 1
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 >= len(text) or text[i + 1] not in '"\\':
+                return None
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if ch == '"':
+            rest = text[i + 1:]
+            return "".join(out) if rest == "" or rest.startswith(";") else None
+        if not " " <= ch <= "~":
+            return None
+        out.append(ch)
+        i += 1
+    return None  # no closing quote
 
 
 # -- HTTP-date (RFC 9110 section 5.6.7) ----------------------------------------

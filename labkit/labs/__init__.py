@@ -9,9 +9,11 @@ never import it; the widgets and the notebooks call it.
   :data:`POLICY_CHECKS`.
 - the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
 - 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
-  :func:`compare`, the comparison table; the seed page's "511 for every
-  exception" as :data:`seed_page_app`, :func:`inspect_handler` to run a fix and
-  :func:`check_error_response` to check it.
+  :func:`compare`, the comparison table; the seed page's FastAPI handler, which
+  answers every exception with 511, as :data:`seed_page_app`,
+  :func:`inspect_handler` to run a fix and :func:`check_error_response` to check it.
+- the seed page (notebooks 02 and 03): :data:`SEED_PAGE_CLAIMS`, each statement
+  the course corrects, quoted exactly, with the correction and its source.
 - the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
 """
 
@@ -20,6 +22,8 @@ from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
 from ._seedpage import (
+    SEED_PAGE_CLAIMS,
+    SeedPageClaim,
     check_error_response,
     error_middleware,
     inspect_handler,
@@ -36,7 +40,9 @@ __all__ = [
     "POLICY_CHECKS",
     "PolicyCheck",
     "SCENARIOS",
+    "SEED_PAGE_CLAIMS",
     "Scenario",
+    "SeedPageClaim",
     "Sighting",
     "check_error_response",
     "check_policy",

@@ -112,6 +112,13 @@ def signs_in(sim, r):
     return None if r.ok else f"did not succeed after signing in: {summary(r)}"
 
 
+def stops_at_once(sim, r):
+    first = r.attempts[0]
+    if len(r.attempts) == 1 and first.decision == "stop":
+        return None
+    return f"an origin's 511 is a server's error, not a portal: stop, do not sign in: {summary(r)}"
+
+
 def refreshes_once(sim, r):
     if [a.decision for a in r.attempts][:1] != ["refresh"]:
         return f"a 401 with an expired token calls for one refresh: {summary(r)}"
@@ -145,6 +152,10 @@ POLICY_CHECKS: tuple[PolicyCheck, ...] = (
                 "/orders?lose=1&key=check", one_order(2), options={**_LAMP, "idempotency_key": True}),
     PolicyCheck("511: sign in to the network, then retry", "GET", "http://news.test/flaky?fail=0",
                 signs_in, gateway=True),
+    # Server: labkit-origin and an X-Request-Id: the origin sent it, so it saw the POST
+    # (RFC 6585 section 6: origin servers SHOULD NOT send 511).
+    PolicyCheck("511 from the origin (POST): stop, no sign-in", "POST", "/status/511",
+                stops_at_once, options=_LAMP),
     PolicyCheck("a server that keeps failing: give up, and back off", "GET",
                 "/flaky?fail=1000&key=check", gives_up_and_backs_off),
 )

@@ -89,6 +89,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                                    method="POST", json={"sku": "lamp"}),
     "511 captive portal": Experiment("http://news.test/flaky?fail=0&key=lab",
                                      "through the gateway, not signed in yet", gateway=True),
+    "511 from the origin": Experiment("/status/511", "POST: the origin itself answers 511 (Server "
+                                      "and X-Request-Id name it), which RFC 6585 section 6 says "
+                                      "origin servers SHOULD NOT do", method="POST",
+                                      json={"sku": "lamp"}),
+    "order still processing": Experiment("/orders?processing=2&key=lab",
+                                         "POST: the order takes 2 s, the reply times out, and a "
+                                         "retry with the same key meanwhile gets 409",
+                                         method="POST", json={"sku": "lamp"}),
     "401 expired token": Experiment("/bearer", "Bearer token expired; a refresh token is at hand",
                                     method="GET", setup=expired_token),
     "portal lockout": Experiment(PORTAL_LOGIN, "the portal's sign-in form, after 5 wrong passwords: "

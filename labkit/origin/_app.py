@@ -59,7 +59,7 @@ class Origin:
         self.mount("ratelimit", RateLimitRoute(self.clock), "/ratelimit?rate=R&burst=B: token bucket per key, 429 + Retry-After")
         self.mount("outage", OutageRoute(self.clock), "/outage?duration=S&capacity=C: 503 for S s, then C requests/s (+ /outage/stats)")
         self.mount("contention", ContentionRoute(self.clock), "/contention: one record, GET its ETag, PUT with If-Match (412 on conflict; + /contention/stats)")
-        self.mount("orders", OrdersRoute(), "POST/GET/DELETE /orders?lose=N: lost replies; Idempotency-Key makes retries safe")
+        self.mount("orders", OrdersRoute(self.clock), "POST/GET/DELETE /orders?lose=N&processing=S: lost replies; Idempotency-Key makes retries safe (409 while processing)")
         self.mount("generate_204", ProbeRoute(), "/generate_204: an Android-style connectivity probe (204 when online)")
         self.mount("hotspot-detect.html", ProbeRoute(), "/hotspot-detect.html: an Apple-style probe (\"Success\" when online)")
 

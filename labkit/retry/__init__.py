@@ -16,6 +16,7 @@ from ._policy import (
     Decision,
     RetryPolicy,
     parse_retry_after,
+    refused_connect,
 )
 from ._runner import Attempt, RetryResult, arun, run
 from ._schedules import SCHEDULES, Backoff
@@ -39,6 +40,7 @@ __all__ = [
     "compare_schedules",
     "compare_sizes",
     "parse_retry_after",
+    "refused_connect",
     "run",
     "run_tenacity",
     "simulate_herd",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import inspect
 import random
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import httpx
 
-from ..core import Clock, RealClock
+from ..core import Clock, RealClock, parse_sf_string, sf_string
 from ._policy import Decision, RetryPolicy
 
 __all__ = ["Attempt", "RetryResult", "arun", "run"]
@@ -36,7 +37,11 @@ class Attempt:
 
 @dataclass(slots=True)
 class RetryResult:
-    """The outcome of one retried call: every attempt, and the last response or error."""
+    """The outcome of one retried call: every attempt, and the last response or error.
+
+    ``idempotency_key`` is the key itself; on the wire it went as a Structured
+    Field String (``Idempotency-Key: "..."``).
+    """
 
     attempts: list[Attempt]
     response: httpx.Response | None = None
@@ -114,10 +119,17 @@ class _Call:
         self.method = method.upper()
         self.headers = httpx.Headers(headers)
         if idempotency_key is True:
-            # From the seeded generator, so a replayed experiment sends the same key.
-            idempotency_key = f"{self.rng.getrandbits(64):016x}"
+            # The draft: "It is RECOMMENDED that a UUID [RFC4122] or a similar random
+            # identifier be used". A version 4 UUID from the seeded generator, so a
+            # replayed experiment sends the same key.
+            idempotency_key = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        elif idempotency_key:
+            # Already serialized ('"k"')? Then the key is what the quotes hold.
+            idempotency_key = parse_sf_string(idempotency_key) or idempotency_key
         if idempotency_key:
-            self.headers["Idempotency-Key"] = idempotency_key
+            # The draft: "Idempotency-Key is an Item Structured Header [RFC8941]. Its
+            # value MUST be a String (Section 3.3.3 of [RFC8941])": in double quotes.
+            self.headers["Idempotency-Key"] = sf_string(idempotency_key)
         self.key = idempotency_key or None
         self.sign_in, self.refresh = sign_in, refresh
         self.t0 = self.clock.time()
@@ -145,6 +157,8 @@ class _Call:
             d = Decision("stop", 0.0, d.reason + "; but no refresh given: stop")
         if d.action == "retry":
             self.previous = d.delay
+            if d.headers:
+                self.headers.update(dict(d.headers))  # e.g. the Proxy-Authorization a 407 asked for
         status = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
         self.rows.append(Attempt(self.attempt, round(self.sent_at, 6), status, round(d.delay, 6),
                                  d.action, d.reason))
@@ -197,7 +211,9 @@ def run(client: httpx.Client, method: str, url: str, *, policy: Any = None,
     Waits with ``clock.sleep`` (pass the simulator's ``VirtualClock`` and nothing
     really sleeps). ``sign_in()`` is called on a 511 and ``refresh()`` on a first
     401; ``refresh`` may return headers (new credentials) for the next attempts.
-    ``idempotency_key=True`` sends a generated ``Idempotency-Key`` on every attempt.
+    ``idempotency_key=True`` sends a generated key (a UUID) on every attempt, a
+    string sends that key; either goes as a Structured Field String,
+    ``Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"``.
     Transport errors are recorded, not raised: see ``result.error``.
     """
     call = _Call(policy=policy, clock=clock, seed=seed, method=method, headers=headers,

@@ -10,18 +10,25 @@ import pytest
 from labkit import Simulator, VirtualClock
 from labkit.core import Request, Response
 from labkit.gateway import (
+    ANDROID_PROBE_URL,
     CAPTIVE_JSON,
+    DETECTORS,
     MODES,
     Gateway,
     InvalidCredentials,
     Portal,
     PortalMode,
+    android_validation,
     android_verdict,
     apple_verdict,
+    chromium_verdict,
+    firefox_verdict,
+    networkmanager_verdict,
     run_probes,
     submit_login,
 )
 from labkit.labs import survey
+from labkit.origin._probes import FIREFOX_CANONICAL
 from labkit.transport._asgi import _proxy_target
 
 URL = "http://news.test/status/200"
@@ -224,39 +231,113 @@ def test_captive_api_follows_the_device(sim):
     assert client.post(API).status_code == 405
 
 
-# -- connectivity probes ---------------------------------------------------------------
+# -- connectivity probes (each table row cites the detector's source) ----------------------
 @pytest.mark.parametrize("status,body,location,verdict", [
     (204, b"", None, "online"),
-    (200, b"", None, "online"),
+    (200, b"", None, "no internet"),  # NetworkMonitor.sendHttpProbe: "Empty 200 ... failed"
+    (200, b"1234", None, "no internet"),  # "Content-length <= 4 interpreted as failed"
+    (200, b"12345", None, "portal"),
     (200, b"<html>login</html>", None, "portal"),
     (302, b"", "http://portal/", "portal"),
+    (307, b"", "http://portal/", "portal"),
     (511, b"<html>", None, "no internet"),
     (407, b"", None, "no internet"),
+    (0, b"", None, "no internet"),
 ])
 def test_android_verdicts(status, body, location, verdict):
     assert android_verdict(status, body, location)[0] == verdict
+
+
+@pytest.mark.parametrize("http,https,verdict", [
+    ("online", "online", "online"),
+    ("online", "no internet", "partial connectivity"),
+    ("portal", "no internet", "portal"),
+    ("portal", "online", "portal"),  # an HTTP portal wins
+    ("no internet", "online", "online"),  # a conclusive HTTPS 204
+    ("no internet", "no internet", "no internet"),
+])
+def test_android_validation_combines_http_and_https(http, https, verdict):
+    assert android_validation(http, https)[0] == verdict
 
 
 @pytest.mark.parametrize("status,body,verdict", [
     (200, b"<HTML><BODY>Success</BODY></HTML>", "online"),
     (200, b"<html>login</html>", "portal"),
     (511, b"", "portal"),
+    (0, b"", "no internet"),
 ])
 def test_apple_verdicts(status, body, verdict):
     assert apple_verdict(status, body)[0] == verdict
 
 
+@pytest.mark.parametrize("status,body,verdict", [
+    (204, b"", "online"),
+    (200, b"", "online"),  # Chromium still takes an empty 200 for a 204
+    (200, b"x", "online"),
+    (200, b"xy", "portal"),
+    (302, b"", "portal"),
+    (511, b"<html>", "portal"),  # explicit in GetCaptivePortalResultFromResponse
+    (503, b"", "no internet"),
+    (407, b"", "no internet"),
+    (0, b"", "no internet"),
+])
+def test_chromium_verdicts(status, body, verdict):
+    assert chromium_verdict(status, body)[0] == verdict
+
+
+@pytest.mark.parametrize("status,body,proxied,verdict", [
+    (200, FIREFOX_CANONICAL, False, "online"),
+    (200, FIREFOX_CANONICAL + b"\n", False, "portal"),  # an exact comparison
+    (200, b"<html>login</html>", False, "portal"),
+    (204, b"", False, "portal"),
+    (302, b"", False, "portal"),
+    (511, b"<html>", False, "portal"),  # "Got a RFC 6585 ... error page"
+    (503, b"", False, "no internet"),
+    (511, b"<html>", True, "online"),  # usedProxy(): no portal is ever reported
+    (0, b"", True, "no internet"),
+])
+def test_firefox_verdicts(status, body, proxied, verdict):
+    assert firefox_verdict(status, body, proxied=proxied)[0] == verdict
+
+
+@pytest.mark.parametrize("status,body,verdict", [
+    (200, b"NetworkManager is online\n", "online"),
+    (511, b"NetworkManager is online", "online"),  # only the content is compared
+    (200, b"", "portal"),
+    (204, b"", "portal"),
+    (511, b"<html>", "portal"),
+    (302, b"", "portal"),
+    (0, b"", "no internet"),
+])
+def test_networkmanager_verdicts(status, body, verdict):
+    assert networkmanager_verdict(status, body)[0] == verdict
+
+
 def test_probes_through_the_gateway_before_and_after(sim):
     client = device(sim)
     before = {p.probe: p for p in run_probes(client)}
+    assert list(before) == list(DETECTORS)
     assert before["android"].status == 511 and before["android"].verdict == "no internet"
-    assert before["apple"].verdict == "portal"
+    # The payoff of a correct 511: every other detector recognises a captive portal.
+    for name in ("apple", "chromium", "firefox", "networkmanager"):
+        assert before[name].status == 511 and before[name].verdict == "portal", name
     sim.gateway.mode = "redirect"
     assert run_probes(client)[0].portal_url.startswith(LOGIN)
+    sim.gateway.mode = "spoof"  # no Location: Android opens the probe URL itself
+    assert run_probes(client, detectors=["android"])[0].portal_url == ANDROID_PROBE_URL
     sign_in(sim)
     after = {p.probe: p for p in run_probes(client)}
     assert after["android"].status == 204 and after["android"].verdict == "online"
     assert after["apple"].status == 200 and after["apple"].verdict == "online"
+    assert {p.verdict for p in after.values()} == {"online"}
+    with pytest.raises(ValueError, match="unknown detector 'windows'"):
+        run_probes(client, detectors=["windows"])
+
+
+def test_survey_names_every_detector(sim):
+    rows = {row.client: row for row in survey(sim.gateway)}
+    for label in DETECTORS.values():
+        assert f"{label} probe" in rows
 
 
 # -- modes ---------------------------------------------------------------------------

@@ -341,16 +341,36 @@ def test_survey_names_every_detector(sim):
 
 
 # -- modes ---------------------------------------------------------------------------
-def test_redirect_mode(sim):
+def test_redirect_mode_is_a_302_for_every_method_never_cached(sim):
+    # coova-chilli (redir.c), pfSense (captiveportal/index.php), OPNsense (lighttpd-zone.conf).
     sim.gateway.mode = "redirect"
     client = device(sim)
     r = client.get(URL)
     assert r.status_code == 302
     assert r.headers["location"] == LOGIN + "?next=http%3A%2F%2Fnews.test%2Fstatus%2F200"
-    assert client.post(URL).status_code == 303
+    assert r.headers["cache-control"] == "no-cache, no-store, must-revalidate"
+    for method in ("POST", "PUT", "DELETE", "HEAD"):
+        assert client.request(method, URL).status_code == 302, method  # no portal sends 303
     followed = client.get(URL, follow_redirects=True)
     assert followed.status_code == 200 and str(followed.url).startswith(LOGIN)
     assert 'name="next" value="http://news.test/status/200"' in followed.text
+
+
+def test_redirect_307_mode_redirects_get_and_answers_other_methods_511(sim):
+    # openNDS (http_microhttpd.c): send_redirect_temp for GET, send_error(511) otherwise.
+    sim.gateway.mode = "redirect-307"
+    client = device(sim)
+    r = client.get(URL)
+    assert r.status_code == 307 and r.reason_phrase == "Temporary Redirect"
+    assert r.headers["location"] == LOGIN + "?next=http%3A%2F%2Fnews.test%2Fstatus%2F200"
+    assert "cache-control" not in r.headers and r.headers["via"] == "1.1 labkit-gateway"
+    for method in ("POST", "HEAD", "PUT"):
+        other = client.request(method, URL)
+        assert other.status_code == 511 and other.headers["cache-control"] == "no-store", method
+    followed = client.get(URL, follow_redirects=True)
+    assert followed.status_code == 200 and str(followed.url).startswith(LOGIN)
+    probe = run_probes(client, detectors=["android"])[0]
+    assert (probe.status, probe.verdict) == (307, "portal") and probe.portal_url.startswith(LOGIN)
 
 
 def test_spoof_mode_answers_200_with_the_login_form_as_the_content(sim):
@@ -372,20 +392,21 @@ def test_cacheable_mode_is_a_511_with_max_age(sim):
 
 def test_modes_switch_at_run_time_and_only_affect_captive_devices(sim):
     client = device(sim)
-    expected = {"rfc6585": 511, "redirect": 302, "spoof": 200, "cacheable": 511, "proxy-auth": 407}
+    expected = {"rfc6585": 511, "redirect": 302, "redirect-307": 307, "spoof": 200, "cacheable": 511,
+                "proxy-auth": 407}
     assert set(expected) == set(MODES)
     for mode, status in expected.items():
         sim.gateway.mode = mode
         assert client.get(URL).status_code == status, mode
     sign_in(sim)
-    for mode in ("rfc6585", "redirect", "spoof", "cacheable"):
+    for mode in ("rfc6585", "redirect", "redirect-307", "spoof", "cacheable"):
         sim.gateway.mode = mode
         r = client.get(URL)
         assert r.status_code == 200 and r.headers["server"] == "labkit-origin", mode
 
 
 def test_modes_are_a_table_of_named_behaviours():
-    assert list(MODES) == ["rfc6585", "redirect", "spoof", "cacheable", "proxy-auth"]
+    assert list(MODES) == ["rfc6585", "redirect", "redirect-307", "spoof", "cacheable", "proxy-auth"]
     for name, mode in MODES.items():
         assert isinstance(mode, PortalMode) and mode.name == name
         assert mode.description and str(mode) == mode.description
@@ -393,11 +414,24 @@ def test_modes_are_a_table_of_named_behaviours():
         MODES["teapot"] = MODES["rfc6585"]  # the table is read-only
 
 
+@pytest.mark.parametrize("mode,names", [
+    ("rfc6585", ["openNDS"]),
+    ("redirect", ["coova-chilli", "pfSense", "OPNsense"]),
+    ("redirect-307", ["openNDS", "nodogsplash"]),
+    ("spoof", ["a teaching case", "no portal studied"]),
+    ("cacheable", ["a teaching case", "no portal studied"]),
+    ("proxy-auth", ["not a portal"]),
+])
+def test_mode_descriptions_name_the_real_portal_they_stand_for(mode, names):
+    for name in names:
+        assert name in MODES[mode].description, (mode, name)
+
+
 def test_modes_are_chosen_by_name_and_unknown_names_list_the_choices(sim):
     assert Gateway(sim.origin, mode="redirect").mode == "redirect"
     sim.gateway.mode = "spoof"
     assert sim.gateway.mode == "spoof" and sim.gateway.portal_mode is MODES["spoof"]
-    with pytest.raises(ValueError, match="choose one of: rfc6585, redirect, spoof, cacheable, proxy-auth"):
+    with pytest.raises(ValueError, match="choose one of: rfc6585, redirect, redirect-307, spoof, cacheable, proxy-auth"):
         sim.gateway.mode = "teapot"
     with pytest.raises(ValueError, match="unknown gateway mode"):
         Gateway(sim.origin, mode="teapot")

@@ -511,6 +511,45 @@ def test_in_process_https_while_captive_shows_no_page(sim):
     assert device(sim).get("https://news.test/status/200").status_code == 200
 
 
+@pytest.mark.parametrize("mode", ["rfc6585", "redirect", "redirect-307", "spoof", "cacheable"])
+def test_https_drop_times_out_in_process_at_once(sim, mode):
+    sim.gateway.mode = mode
+    sim.gateway.https = "drop"
+    client = device(sim)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.get("https://news.test/")
+    assert time.monotonic() - started < 0.05  # no real waiting
+    assert client.get(URL).headers["server"] == "labkit-gateway"  # plain HTTP still meets the portal
+    # The CONNECT an explicit proxy would receive is held unanswered too.
+    connect = Request("CONNECT", "news.test:443", headers=[("host", "news.test:443")],
+                      client=("127.0.0.2", 1), scheme="https", authority="news.test:443")
+    from labkit.core import Stall
+    with pytest.raises(Stall) as held:
+        sim.gateway(connect)
+    assert held.value.seconds == sim.gateway.drop_seconds == 5.0
+    sign_in(sim)
+    assert client.get("https://news.test/status/200").status_code == 200
+
+
+def test_https_drop_leaves_proxy_auth_alone_and_rejects_unknown_behaviours(sim):
+    sim.gateway.mode = "proxy-auth"
+    sim.gateway.https = "drop"
+    connect = Request("CONNECT", "news.test:443", client=("127.0.0.2", 1), scheme="https",
+                      authority="news.test:443")
+    assert sim.gateway(connect).status == 407  # an explicit proxy asks for credentials
+    with pytest.raises(ValueError, match="choose one of: refuse, drop"):
+        sim.gateway.https = "hijack"
+    with pytest.raises(ValueError, match="unknown https behaviour"):
+        Gateway(sim.origin, https="open")
+    assert sim.gateway.https == "drop" and "https='drop'" in repr(sim.gateway)
+
+
+def test_https_drop_fails_android_validation_the_same_way(sim):
+    sim.gateway.https = "drop"
+    assert run_probes(device(sim), detectors=["android"])[0].verdict == "no internet"
+
+
 @pytest.mark.parametrize("method,target,expected", [
     ("GET", "http://news.test/a/b", ("http", "news.test", "/a/b")),
     ("GET", "http://news.test", ("http", "news.test", "/")),

@@ -17,7 +17,7 @@ sign-in for a while after repeated wrong passwords (429 with
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document
-from ._gateway import PORTAL_HOST, Gateway
+from ._gateway import HTTPS_BEHAVIOURS, PORTAL_HOST, Gateway
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
 from ._portal import (
@@ -59,6 +59,7 @@ __all__ = [
     "DeviceState",
     "FIREFOX_PROBE_URL",
     "Gateway",
+    "HTTPS_BEHAVIOURS",
     "InvalidCredentials",
     "LoginResult",
     "MODES",

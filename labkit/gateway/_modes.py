@@ -41,7 +41,7 @@ from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import quote
 
-from ..core import Clock, Disconnect, Request, Response, basic_credentials, http_date, problem
+from ..core import Clock, Disconnect, Request, Response, Stall, basic_credentials, http_date, problem
 from . import _pages as pages
 from ._portal import Portal
 from ._replies import SERVER, wants_json
@@ -59,6 +59,8 @@ class Venue(Protocol):
     clock: Clock
     realm: str
     cacheable_max_age: int
+    https: str
+    drop_seconds: float
 
     @property
     def login_url(self) -> str: ...
@@ -99,13 +101,33 @@ class PortalMode:
 
     def refuse(self, gateway: Venue, request: Request) -> Response:
         """The answer to a request that :meth:`admits` turned down."""
-        if request.scheme == "https" and request.method != "CONNECT":
-            # In-process only: a transparent interceptor sees a TLS handshake for
-            # a name it has no certificate for; the client gets no page at all.
+        if request.method == "CONNECT" or request.scheme == "https":
+            return self.refuse_tls(gateway, request)
+        return self.answer(gateway, request)
+
+    def refuse_tls(self, gateway: Venue, request: Request) -> Response:
+        """HTTPS from a captive device: no page can be shown, only a failure.
+
+        With ``gateway.https == "drop"`` nothing comes back (:class:`Stall`):
+        the client times out, as behind pfSense (``filter_captiveportal_pass``
+        in ``src/etc/inc/captiveportal.inc``: a pf ``block``, and pf drops by
+        default) or OPNsense (``captiveportal_auto_rules`` in
+        ``src/etc/inc/plugins.inc.d/captiveportal.inc``: "Default Captive
+        Portal block rule"). With ``"refuse"`` the failure is immediate, as
+        behind openNDS and nodogsplash (``fw_iptables.c``: ``reject``, an ICMP
+        port-unreachable) or coova-chilli (``dhcp_doDNAT`` in ``src/dhcp.c``:
+        a TCP reset).
+        """
+        if gateway.https == "drop":
+            raise Stall(gateway.drop_seconds)
+        if request.method != "CONNECT":
+            # In-process only: the gateway plays a transparent interceptor, and
+            # the connection fails before any page (RemoteProtocolError).
             raise Disconnect
-        # A CONNECT asks for a TLS tunnel (RFC 9110 section 9.3.6). A captive
-        # network cannot show a page inside it: the client gets only a status
-        # for the tunnel, and browsers never render a proxy's CONNECT body.
+        # A CONNECT asks an explicit proxy for a TLS tunnel (RFC 9110 section
+        # 9.3.6). A captive network cannot show a page inside it: the client
+        # gets only a status for the tunnel, and browsers never render a
+        # proxy's CONNECT body.
         return self.answer(gateway, request)
 
     def answer(self, gateway: Venue, request: Request) -> Response:
@@ -209,13 +231,13 @@ class SpoofedContent(PortalMode):
     login page.
     """
 
-    def refuse(self, gateway: Venue, request: Request) -> Response:
-        if request.method == "CONNECT":
-            # The tunnel is hijacked: the client meets the portal's certificate
-            # instead of the site's, and the TLS handshake fails. (coova-chilli's
-            # redirssl option intercepts port 443 so: doc/chilli.conf.5.in.)
-            raise Disconnect
-        return super().refuse(gateway, request)
+    def refuse_tls(self, gateway: Venue, request: Request) -> Response:
+        if gateway.https == "drop":
+            return super().refuse_tls(gateway, request)
+        # The tunnel is hijacked: the client meets the portal's certificate
+        # instead of the site's, and the TLS handshake fails. (coova-chilli's
+        # redirssl option intercepts port 443 so: doc/chilli.conf.5.in.)
+        raise Disconnect
 
     def answer(self, gateway: Venue, request: Request) -> Response:
         # Answers as if it were the origin serving a static file: status 200,

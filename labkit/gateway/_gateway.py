@@ -57,6 +57,11 @@ class Gateway:
       as it ends every stall (a status line, then the connection cut), which
       a CONNECT reads as a tunnel whose TLS handshake fails.
 
+    A few portals hijack port 443 instead and present their own certificate,
+    a certificate error for every site: coova-chilli with ``redirssl``
+    (``dhcp_doDNAT``), pfSense with HTTPS login
+    (``captiveportal_zone_portalports``). The ``spoof`` mode plays that.
+
     Browsers start their own portal check on such failures: Chromium's
     ``CaptivePortalTabReloader`` (``components/captive_portal/content/
     captive_portal_tab_reloader.cc``, ``SslNetErrorMayImplyCaptivePortal``) on

@@ -107,9 +107,10 @@ def test_browser_https_before_sign_in_shows_no_page(sim, page):
         page.goto("https://news.test/")
 
 
-@pytest.mark.parametrize("mode,final_host", [("redirect", "portal.labkit.test"), ("spoof", "news.test")])
+@pytest.mark.parametrize("mode,final_host", [("redirect", "portal.labkit.test"), ("redirect-307", "portal.labkit.test"),
+                                            ("spoof", "news.test")])
 def test_browser_in_misbehaving_modes(sim, page, mode, final_host):
-    """redirect: the address bar moves to the portal; spoof: the form appears under news.test."""
+    """redirect (302 or 307): the address bar moves to the portal; spoof: the form appears under news.test."""
     sim.gateway.mode = mode
     response = page.goto(URL)
     assert response.status == 200

@@ -10,18 +10,25 @@ import pytest
 from labkit import Simulator, VirtualClock
 from labkit.core import Request, Response
 from labkit.gateway import (
+    ANDROID_PROBE_URL,
     CAPTIVE_JSON,
+    DETECTORS,
     MODES,
     Gateway,
     InvalidCredentials,
     Portal,
     PortalMode,
+    android_validation,
     android_verdict,
     apple_verdict,
+    chromium_verdict,
+    firefox_verdict,
+    networkmanager_verdict,
     run_probes,
     submit_login,
 )
 from labkit.labs import survey
+from labkit.origin._probes import FIREFOX_CANONICAL
 from labkit.transport._asgi import _proxy_target
 
 URL = "http://news.test/status/200"
@@ -224,52 +231,146 @@ def test_captive_api_follows_the_device(sim):
     assert client.post(API).status_code == 405
 
 
-# -- connectivity probes ---------------------------------------------------------------
+# -- connectivity probes (each table row cites the detector's source) ----------------------
 @pytest.mark.parametrize("status,body,location,verdict", [
     (204, b"", None, "online"),
-    (200, b"", None, "online"),
+    (200, b"", None, "no internet"),  # NetworkMonitor.sendHttpProbe: "Empty 200 ... failed"
+    (200, b"1234", None, "no internet"),  # "Content-length <= 4 interpreted as failed"
+    (200, b"12345", None, "portal"),
     (200, b"<html>login</html>", None, "portal"),
     (302, b"", "http://portal/", "portal"),
+    (307, b"", "http://portal/", "portal"),
     (511, b"<html>", None, "no internet"),
     (407, b"", None, "no internet"),
+    (0, b"", None, "no internet"),
 ])
 def test_android_verdicts(status, body, location, verdict):
     assert android_verdict(status, body, location)[0] == verdict
+
+
+@pytest.mark.parametrize("http,https,verdict", [
+    ("online", "online", "online"),
+    ("online", "no internet", "partial connectivity"),
+    ("portal", "no internet", "portal"),
+    ("portal", "online", "portal"),  # an HTTP portal wins
+    ("no internet", "online", "online"),  # a conclusive HTTPS 204
+    ("no internet", "no internet", "no internet"),
+])
+def test_android_validation_combines_http_and_https(http, https, verdict):
+    assert android_validation(http, https)[0] == verdict
 
 
 @pytest.mark.parametrize("status,body,verdict", [
     (200, b"<HTML><BODY>Success</BODY></HTML>", "online"),
     (200, b"<html>login</html>", "portal"),
     (511, b"", "portal"),
+    (0, b"", "no internet"),
 ])
 def test_apple_verdicts(status, body, verdict):
     assert apple_verdict(status, body)[0] == verdict
 
 
+@pytest.mark.parametrize("status,body,verdict", [
+    (204, b"", "online"),
+    (200, b"", "online"),  # Chromium still takes an empty 200 for a 204
+    (200, b"x", "online"),
+    (200, b"xy", "portal"),
+    (302, b"", "portal"),
+    (511, b"<html>", "portal"),  # explicit in GetCaptivePortalResultFromResponse
+    (503, b"", "no internet"),
+    (407, b"", "no internet"),
+    (0, b"", "no internet"),
+])
+def test_chromium_verdicts(status, body, verdict):
+    assert chromium_verdict(status, body)[0] == verdict
+
+
+@pytest.mark.parametrize("status,body,proxied,verdict", [
+    (200, FIREFOX_CANONICAL, False, "online"),
+    (200, FIREFOX_CANONICAL + b"\n", False, "portal"),  # an exact comparison
+    (200, b"<html>login</html>", False, "portal"),
+    (204, b"", False, "portal"),
+    (302, b"", False, "portal"),
+    (511, b"<html>", False, "portal"),  # "Got a RFC 6585 ... error page"
+    (503, b"", False, "no internet"),
+    (511, b"<html>", True, "online"),  # usedProxy(): no portal is ever reported
+    (0, b"", True, "no internet"),
+])
+def test_firefox_verdicts(status, body, proxied, verdict):
+    assert firefox_verdict(status, body, proxied=proxied)[0] == verdict
+
+
+@pytest.mark.parametrize("status,body,verdict", [
+    (200, b"NetworkManager is online\n", "online"),
+    (511, b"NetworkManager is online", "online"),  # only the content is compared
+    (200, b"", "portal"),
+    (204, b"", "portal"),
+    (511, b"<html>", "portal"),
+    (302, b"", "portal"),
+    (0, b"", "no internet"),
+])
+def test_networkmanager_verdicts(status, body, verdict):
+    assert networkmanager_verdict(status, body)[0] == verdict
+
+
 def test_probes_through_the_gateway_before_and_after(sim):
     client = device(sim)
     before = {p.probe: p for p in run_probes(client)}
+    assert list(before) == list(DETECTORS)
     assert before["android"].status == 511 and before["android"].verdict == "no internet"
-    assert before["apple"].verdict == "portal"
+    # The payoff of a correct 511: every other detector recognises a captive portal.
+    for name in ("apple", "chromium", "firefox", "networkmanager"):
+        assert before[name].status == 511 and before[name].verdict == "portal", name
     sim.gateway.mode = "redirect"
     assert run_probes(client)[0].portal_url.startswith(LOGIN)
+    sim.gateway.mode = "spoof"  # no Location: Android opens the probe URL itself
+    assert run_probes(client, detectors=["android"])[0].portal_url == ANDROID_PROBE_URL
     sign_in(sim)
     after = {p.probe: p for p in run_probes(client)}
     assert after["android"].status == 204 and after["android"].verdict == "online"
     assert after["apple"].status == 200 and after["apple"].verdict == "online"
+    assert {p.verdict for p in after.values()} == {"online"}
+    with pytest.raises(ValueError, match="unknown detector 'windows'"):
+        run_probes(client, detectors=["windows"])
+
+
+def test_survey_names_every_detector(sim):
+    rows = {row.client: row for row in survey(sim.gateway)}
+    for label in DETECTORS.values():
+        assert f"{label} probe" in rows
 
 
 # -- modes ---------------------------------------------------------------------------
-def test_redirect_mode(sim):
+def test_redirect_mode_is_a_302_for_every_method_never_cached(sim):
+    # coova-chilli (redir.c), pfSense (captiveportal/index.php), OPNsense (lighttpd-zone.conf).
     sim.gateway.mode = "redirect"
     client = device(sim)
     r = client.get(URL)
     assert r.status_code == 302
     assert r.headers["location"] == LOGIN + "?next=http%3A%2F%2Fnews.test%2Fstatus%2F200"
-    assert client.post(URL).status_code == 303
+    assert r.headers["cache-control"] == "no-cache, no-store, must-revalidate"
+    for method in ("POST", "PUT", "DELETE", "HEAD"):
+        assert client.request(method, URL).status_code == 302, method  # no portal sends 303
     followed = client.get(URL, follow_redirects=True)
     assert followed.status_code == 200 and str(followed.url).startswith(LOGIN)
     assert 'name="next" value="http://news.test/status/200"' in followed.text
+
+
+def test_redirect_307_mode_redirects_get_and_answers_other_methods_511(sim):
+    # openNDS (http_microhttpd.c): send_redirect_temp for GET, send_error(511) otherwise.
+    sim.gateway.mode = "redirect-307"
+    client = device(sim)
+    r = client.get(URL)
+    assert r.status_code == 307 and r.reason_phrase == "Temporary Redirect"
+    assert r.headers["location"] == LOGIN + "?next=http%3A%2F%2Fnews.test%2Fstatus%2F200"
+    assert "cache-control" not in r.headers and r.headers["via"] == "1.1 labkit-gateway"
+    for method in ("POST", "HEAD", "PUT"):
+        other = client.request(method, URL)
+        assert other.status_code == 511 and other.headers["cache-control"] == "no-store", method
+    followed = client.get(URL, follow_redirects=True)
+    assert followed.status_code == 200 and str(followed.url).startswith(LOGIN)
+    probe = run_probes(client, detectors=["android"])[0]
+    assert (probe.status, probe.verdict) == (307, "portal") and probe.portal_url.startswith(LOGIN)
 
 
 def test_spoof_mode_answers_200_with_the_login_form_as_the_content(sim):
@@ -291,20 +392,21 @@ def test_cacheable_mode_is_a_511_with_max_age(sim):
 
 def test_modes_switch_at_run_time_and_only_affect_captive_devices(sim):
     client = device(sim)
-    expected = {"rfc6585": 511, "redirect": 302, "spoof": 200, "cacheable": 511, "proxy-auth": 407}
+    expected = {"rfc6585": 511, "redirect": 302, "redirect-307": 307, "spoof": 200, "cacheable": 511,
+                "proxy-auth": 407}
     assert set(expected) == set(MODES)
     for mode, status in expected.items():
         sim.gateway.mode = mode
         assert client.get(URL).status_code == status, mode
     sign_in(sim)
-    for mode in ("rfc6585", "redirect", "spoof", "cacheable"):
+    for mode in ("rfc6585", "redirect", "redirect-307", "spoof", "cacheable"):
         sim.gateway.mode = mode
         r = client.get(URL)
         assert r.status_code == 200 and r.headers["server"] == "labkit-origin", mode
 
 
 def test_modes_are_a_table_of_named_behaviours():
-    assert list(MODES) == ["rfc6585", "redirect", "spoof", "cacheable", "proxy-auth"]
+    assert list(MODES) == ["rfc6585", "redirect", "redirect-307", "spoof", "cacheable", "proxy-auth"]
     for name, mode in MODES.items():
         assert isinstance(mode, PortalMode) and mode.name == name
         assert mode.description and str(mode) == mode.description
@@ -312,11 +414,24 @@ def test_modes_are_a_table_of_named_behaviours():
         MODES["teapot"] = MODES["rfc6585"]  # the table is read-only
 
 
+@pytest.mark.parametrize("mode,names", [
+    ("rfc6585", ["openNDS"]),
+    ("redirect", ["coova-chilli", "pfSense", "OPNsense"]),
+    ("redirect-307", ["openNDS", "nodogsplash"]),
+    ("spoof", ["a teaching case", "no portal studied"]),
+    ("cacheable", ["a teaching case", "no portal studied"]),
+    ("proxy-auth", ["not a portal"]),
+])
+def test_mode_descriptions_name_the_real_portal_they_stand_for(mode, names):
+    for name in names:
+        assert name in MODES[mode].description, (mode, name)
+
+
 def test_modes_are_chosen_by_name_and_unknown_names_list_the_choices(sim):
     assert Gateway(sim.origin, mode="redirect").mode == "redirect"
     sim.gateway.mode = "spoof"
     assert sim.gateway.mode == "spoof" and sim.gateway.portal_mode is MODES["spoof"]
-    with pytest.raises(ValueError, match="choose one of: rfc6585, redirect, spoof, cacheable, proxy-auth"):
+    with pytest.raises(ValueError, match="choose one of: rfc6585, redirect, redirect-307, spoof, cacheable, proxy-auth"):
         sim.gateway.mode = "teapot"
     with pytest.raises(ValueError, match="unknown gateway mode"):
         Gateway(sim.origin, mode="teapot")
@@ -394,6 +509,45 @@ def test_in_process_https_while_captive_shows_no_page(sim):
         device(sim).get("https://news.test/")
     sign_in(sim)
     assert device(sim).get("https://news.test/status/200").status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["rfc6585", "redirect", "redirect-307", "spoof", "cacheable"])
+def test_https_drop_times_out_in_process_at_once(sim, mode):
+    sim.gateway.mode = mode
+    sim.gateway.https = "drop"
+    client = device(sim)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.get("https://news.test/")
+    assert time.monotonic() - started < 0.05  # no real waiting
+    assert client.get(URL).headers["server"] == "labkit-gateway"  # plain HTTP still meets the portal
+    # The CONNECT an explicit proxy would receive is held unanswered too.
+    connect = Request("CONNECT", "news.test:443", headers=[("host", "news.test:443")],
+                      client=("127.0.0.2", 1), scheme="https", authority="news.test:443")
+    from labkit.core import Stall
+    with pytest.raises(Stall) as held:
+        sim.gateway(connect)
+    assert held.value.seconds == sim.gateway.drop_seconds == 5.0
+    sign_in(sim)
+    assert client.get("https://news.test/status/200").status_code == 200
+
+
+def test_https_drop_leaves_proxy_auth_alone_and_rejects_unknown_behaviours(sim):
+    sim.gateway.mode = "proxy-auth"
+    sim.gateway.https = "drop"
+    connect = Request("CONNECT", "news.test:443", client=("127.0.0.2", 1), scheme="https",
+                      authority="news.test:443")
+    assert sim.gateway(connect).status == 407  # an explicit proxy asks for credentials
+    with pytest.raises(ValueError, match="choose one of: refuse, drop"):
+        sim.gateway.https = "hijack"
+    with pytest.raises(ValueError, match="unknown https behaviour"):
+        Gateway(sim.origin, https="open")
+    assert sim.gateway.https == "drop" and "https='drop'" in repr(sim.gateway)
+
+
+def test_https_drop_fails_android_validation_the_same_way(sim):
+    sim.gateway.https = "drop"
+    assert run_probes(device(sim), detectors=["android"])[0].verdict == "no internet"
 
 
 @pytest.mark.parametrize("method,target,expected", [

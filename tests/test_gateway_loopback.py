@@ -164,3 +164,36 @@ def test_cli_gateway_port_option():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_https_drop_over_loopback_holds_the_connect_then_gives_up(sim):
+    # pfSense and OPNsense drop port 443 (a pf block): the client times out.
+    import time
+
+    sim.gateway.https = "drop"
+    sim.gateway.drop_seconds = 0.5
+    with sim.proxy_client(device="127.0.0.8", timeout=0.2) as impatient:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            impatient.get("https://news.test/")
+        assert time.monotonic() - started < 0.45  # the client's timeout, not the hold, ended it
+        assert impatient.get(URL).status_code == 511  # plain HTTP still meets the portal
+    with sim.proxy_client(device="127.0.0.8", timeout=5) as patient:
+        started = time.monotonic()
+        with pytest.raises(httpx.TransportError):  # no page, ever
+            patient.get("https://news.test/")
+        assert time.monotonic() - started < 2.5  # bounded by drop_seconds, not the client's 5 s
+
+
+def test_probes_through_the_proxy_partial_connectivity_and_firefox(sim):
+    from labkit.gateway import run_probes
+
+    with sim.proxy_client(device="127.0.0.9") as laptop:
+        before = {p.probe: p for p in run_probes(laptop, proxied=True)}
+        assert before["android"].verdict == "no internet" and before["chromium"].verdict == "portal"
+        assert before["firefox"].verdict == "online"  # Firefox's check never reports a portal via a proxy
+        sim.gateway.portal.sign_in("127.0.0.9", "guest", "letmein")
+        after = {p.probe: p for p in run_probes(laptop, proxied=True)}
+        # HTTP 204, but CONNECT gets 502 here: a real phone reports partial connectivity.
+        assert after["android"].status == 204 and after["android"].verdict == "partial connectivity"
+        assert after["chromium"].verdict == "online"

@@ -17,7 +17,7 @@ sign-in for a while after repeated wrong passwords (429 with
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document
-from ._gateway import PORTAL_HOST, Gateway
+from ._gateway import HTTPS_BEHAVIOURS, PORTAL_HOST, Gateway
 from ._login import LoginResult, submit_login, submit_logout
 from ._modes import MODES, PortalMode
 from ._portal import (
@@ -29,26 +29,41 @@ from ._portal import (
     TooManyAttempts,
 )
 from ._probes import (
+    ANDROID_HTTPS_PROBE_URL,
     ANDROID_PROBE_URL,
     APPLE_PROBE_URL,
+    CHROMIUM_PROBE_URL,
+    DETECTORS,
+    FIREFOX_PROBE_URL,
+    NETWORKMANAGER_PROBE_URL,
     ProbeResult,
     ProbeRoute,
+    android_validation,
     android_verdict,
     apple_verdict,
+    chromium_verdict,
+    firefox_verdict,
+    networkmanager_verdict,
     run_probes,
 )
 from ._site import PortalSite
 
 __all__ = [
+    "ANDROID_HTTPS_PROBE_URL",
     "ANDROID_PROBE_URL",
     "APPLE_PROBE_URL",
     "CAPTIVE_JSON",
+    "CHROMIUM_PROBE_URL",
     "DEFAULT_USERS",
+    "DETECTORS",
     "DeviceState",
+    "FIREFOX_PROBE_URL",
     "Gateway",
+    "HTTPS_BEHAVIOURS",
     "InvalidCredentials",
     "LoginResult",
     "MODES",
+    "NETWORKMANAGER_PROBE_URL",
     "PORTAL_HOST",
     "Portal",
     "PortalMode",
@@ -57,9 +72,13 @@ __all__ = [
     "ProbeRoute",
     "Session",
     "TooManyAttempts",
+    "android_validation",
     "android_verdict",
     "apple_verdict",
     "captive_document",
+    "chromium_verdict",
+    "firefox_verdict",
+    "networkmanager_verdict",
     "run_probes",
     "submit_login",
     "submit_logout",

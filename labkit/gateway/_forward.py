@@ -44,7 +44,14 @@ def forward(upstream: Handler, request: Request) -> Response:
 
 
 def no_tunnel(request: Request) -> Response:
-    """The answer to an admitted CONNECT: this lab cannot open the tunnel."""
+    """The answer to an admitted CONNECT: this lab cannot open the tunnel.
+
+    So over loopback a signed-in device still has no HTTPS. A real Android
+    phone on such a network would say so: its HTTPS probe fails while the
+    HTTP one gets its 204, which NetworkMonitor reports as partial
+    connectivity (``sendHttpAndHttpsParallelWithFallbackProbes``; see
+    :func:`labkit.gateway.android_validation`).
+    """
     return problem(
         502,
         f"Signed in: a real gateway would now open a tunnel to {request.authority or request.host}, "

@@ -26,18 +26,51 @@ from ._portal import Portal
 from ._replies import SERVER
 from ._site import PortalSite
 
-__all__ = ["PORTAL_HOST", "Gateway"]
+__all__ = ["HTTPS_BEHAVIOURS", "PORTAL_HOST", "Gateway"]
 
 PORTAL_HOST = "portal.labkit.test"
+
+
+#: What the gateway does with HTTPS from a captive device (see :attr:`Gateway.https`).
+HTTPS_BEHAVIOURS = ("refuse", "drop")
 
 
 class Gateway:
     """An intercepting proxy with a captive portal, as a ``(Request) -> Response`` handler.
 
     ``upstream`` answers every host but the portal's. Devices are told apart by
-    ``request.client[0]`` (an IP address identifier, RFC 8952 section 3.4.2). ``mode`` may be switched at
-    any time (see :data:`MODES`). Credentials of the simulated venue:
-    user ``guest``, password ``letmein`` (:data:`labkit.gateway.DEFAULT_USERS`).
+    ``request.client[0]`` (an IP address identifier, RFC 8952 section 3.4.2; real
+    gateways use the MAC address too, see :class:`Portal`). ``mode`` may be
+    switched at any time (see :data:`MODES`), and so may ``https``:
+
+    * ``"refuse"`` (default): HTTPS from a captive device fails at once. On
+      loopback the CONNECT gets the mode's status (511 in ``rfc6585`` mode);
+      in-process the connection is cut (``httpx.RemoteProtocolError``). Like
+      openNDS and nodogsplash (an ICMP port-unreachable reject) or
+      coova-chilli (a TCP reset).
+    * ``"drop"``: nothing comes back, as behind pfSense and OPNsense (a pf
+      block, which drops). In-process the client's read timeout fires at once
+      (``httpx.ReadTimeout``, no real waiting); on loopback the gateway holds
+      the CONNECT unanswered until the client gives up, for at most
+      ``drop_seconds`` (bounded: at most 5 s, as every :class:`~labkit.core.Stall`).
+      If the client is more patient than that, the socket edge ends the hold
+      as it ends every stall (a status line, then the connection cut), which
+      a CONNECT reads as a tunnel whose TLS handshake fails.
+
+    A few portals hijack port 443 instead and present their own certificate,
+    a certificate error for every site: coova-chilli with ``redirssl``
+    (``dhcp_doDNAT``), pfSense with HTTPS login
+    (``captiveportal_zone_portalports``). The ``spoof`` mode plays that.
+
+    Browsers start their own portal check on such failures: Chromium's
+    ``CaptivePortalTabReloader`` (``components/captive_portal/content/
+    captive_portal_tab_reloader.cc``, ``SslNetErrorMayImplyCaptivePortal``) on
+    ``ERR_CONNECTION_TIMED_OUT``, ``ERR_SSL_PROTOCOL_ERROR``, a certificate
+    error, or an HTTPS load still pending after 30 s; not on a refused or
+    reset connection.
+
+    Credentials of the simulated venue: user ``guest``, password ``letmein``
+    (:data:`labkit.gateway.DEFAULT_USERS`).
     """
 
     def __init__(
@@ -52,6 +85,8 @@ class Gateway:
         users: dict[str, str] | None = None,
         cacheable_max_age: int = 300,
         realm: str = GATEWAY_NAME,
+        https: str = "refuse",
+        drop_seconds: float = 5.0,
     ) -> None:
         self.upstream = upstream
         self.clock: Clock = clock or RealClock()
@@ -60,6 +95,8 @@ class Gateway:
         self.cacheable_max_age = int(cacheable_max_age)
         self.realm = realm
         self.mode = mode
+        self.https = https
+        self.drop_seconds = float(drop_seconds)
 
     # -- configuration ---------------------------------------------------
     @property
@@ -78,6 +115,17 @@ class Gateway:
             raise ValueError(
                 f"unknown gateway mode {value!r}; choose one of: {', '.join(MODES)}"
             ) from None
+
+    @property
+    def https(self) -> str:
+        """What a captive device's HTTPS meets: ``"refuse"`` or ``"drop"`` (see the class docstring)."""
+        return self._https
+
+    @https.setter
+    def https(self, value: str) -> None:
+        if value not in HTTPS_BEHAVIOURS:
+            raise ValueError(f"unknown https behaviour {value!r}; choose one of: {', '.join(HTTPS_BEHAVIOURS)}")
+        self._https = value
 
     @property
     def portal_mode(self) -> PortalMode:
@@ -131,4 +179,4 @@ class Gateway:
         return response
 
     def __repr__(self) -> str:
-        return f"<Gateway mode={self.mode!r} portal={self.portal_host}>"
+        return f"<Gateway mode={self.mode!r} https={self.https!r} portal={self.portal_host}>"

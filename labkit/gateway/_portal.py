@@ -1,7 +1,18 @@
 """The user portal's per-device state machine (RFC 8952 sections 2.4 and 4).
 
-Each device (identified by its address, as real enforcement devices do:
-RFC 8952 section 3.4.2) is in one of two states::
+Each device is identified by its IP address (RFC 8952 section 3.4.2). That is
+a stand-in: real gateways key a device on its MAC address *and* its IP
+address. openNDS and nodogsplash look the MAC up from the client's IP and
+keep clients by both (``client_list_find(mac, ip)`` in ``src/client_list.c``);
+pfSense finds the MAC for the client's IP before signing it in
+(``pfSense_ip_to_mac`` in ``src/usr/local/captiveportal/index.php``); OPNsense
+drops a session whose address now answers with another MAC
+(``cp-background-process.py``: "mac address changed"). Phones that
+randomise their MAC (per network, or anew from time to time) look like new
+devices and must sign in again. On one machine every loopback address has
+the same (no) MAC, so the lab tells devices apart by address alone.
+
+Each device is in one of two states::
 
     CAPTIVE --sign_in(valid credentials)--> ONLINE
     ONLINE  --sign_out() | session expiry--> CAPTIVE

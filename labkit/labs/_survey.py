@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..core import cache_directives
-from ..gateway import Gateway, run_probes
+from ..gateway import DETECTORS, Gateway, run_probes
 from ..transport import InProcessTransport
 
 __all__ = ["Sighting", "survey"]
@@ -31,7 +31,7 @@ class Sighting:
 
 
 def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device: str = SURVEY_DEVICE) -> list[Sighting]:
-    """Ask ``url`` as a browser, an API client, two phone probes and a shared cache would.
+    """Ask ``url`` as a browser, an API client, the connectivity probes and a shared cache would.
 
     ``device`` starts captive and is signed out again afterwards; it should be
     an address no learner's device uses. The cache row relies on hishel, which
@@ -45,7 +45,7 @@ def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device
         with httpx.Client(transport=transport) as client:
             rows = [_browser(client, url, gateway.portal_host), _api(client, url)]
             for probe in run_probes(client):
-                rows.append(Sighting(f"{probe.probe.capitalize()} probe", probe.status,
+                rows.append(Sighting(f"{DETECTORS[probe.probe]} probe", probe.status,
                                      f"{probe.verdict}: {probe.reason}"))
         rows.append(_cache(gateway, transport, url, device))
     finally:

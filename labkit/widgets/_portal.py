@@ -60,7 +60,8 @@ class SignInForm(w.VBox):
 
 class PortalModes(w.VBox):
     """A mode dropdown; each choice shows what a browser, an API client, the
-    phone probes and a shared cache see through the gateway."""
+    connectivity probes (phones, browsers, NetworkManager) and a shared cache
+    see through the gateway."""
 
     def __init__(self, gateway, *, url: str = "http://news.test/status/200") -> None:
         self.gateway = gateway

@@ -499,8 +499,9 @@ def _outage(clients, backoff, rng, respond, arrival_s, max_calls, times, max_ret
         if answer is None or answer is False:
             push(heap, (t + delay(i, n), i))
             continue
-        # Retry-After instead of the backoff, capped, as RetryPolicy.decide does;
-        # the caller's next decorrelated delay grows from the wait just made.
+        # Retry-After instead of the backoff, capped, as RetryPolicy.decide does; the
+        # runner passes the delay just waited as the next decision's previous_delay,
+        # which decorrelated jitter grows from.
         wait = answer if answer < max_retry_after else max_retry_after
         if jitter:
             wait += wait * jitter * random01()

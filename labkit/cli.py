@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from .retry import HERD_SCENARIOS, SCHEDULES, Backoff
+from .retry import HERD_SCENARIOS, RETRY_AFTER_FORMS, SCHEDULES, Backoff
 
 __all__ = ["main"]
 
@@ -63,7 +63,8 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 # Flags that set a field of a herd scenario (labkit.retry.Contention / Outage).
-_SCENARIO_FLAGS = ("latency", "duration", "capacity", "first_exponent")
+_SCENARIO_FLAGS = ("latency", "duration", "capacity", "first_exponent", "retry_after",
+                   "retry_after_jitter")
 
 
 def _herd_scenario(args: argparse.Namespace):
@@ -79,7 +80,7 @@ def _herd_scenario(args: argparse.Namespace):
     for flag in given:
         if flag not in accepts[name]:
             owner = next(n for n, names in accepts.items() if flag in names)
-            raise ValueError(f"--{flag} belongs to --scenario {owner}")
+            raise ValueError(f"--{flag.replace('_', '-')} belongs to --scenario {owner}")
     return HERD_SCENARIOS[name](**given)
 
 
@@ -89,22 +90,36 @@ def _herd(args: argparse.Namespace) -> int:
     from .retry import simulate_herd
 
     scenario = _herd_scenario(args)
+    outage = scenario.name == "outage"
+    # The outage keeps every request's time: the busiest 10 ms after recovery tells
+    # a second's requests arriving at one instant from the same number spread out.
     result = simulate_herd(scenario, clients=args.clients, schedule=args.schedule, seed=args.seed,
-                           base=args.base, cap=args.cap)
+                           base=args.base, cap=args.cap, times=outage)
+    doc = result.to_dict()
+    if outage:
+        doc["recovery_peak_rps"] = result.peak(after=scenario.duration)
+        doc["recovery_peak_10ms"] = result.peak(after=scenario.duration, bin_s=0.01)
     if args.json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps(doc))
         return 0
     params = result.params
     print(f"schedule: {args.schedule} (base {args.base:g} s, cap {args.cap:g} s, "
           f"first_exponent {params['first_exponent']}, seed {args.seed})")
-    if scenario.name == "outage":
+    if outage:
         print(f"clients: {result.clients}  outage: {params['duration']:g} s  "
               f"capacity: {params['capacity']} requests/s")
+        if scenario.retry_after != "none":
+            jitter = scenario.retry_after_jitter
+            print(f"retry-after: {scenario.retry_after} on every 503, waited instead of the backoff"
+                  + (f" and up to {jitter:.0%} longer" if jitter else ""))
     else:
         print(f"clients: {result.clients}  contention: one record, optimistic writes, "
               f"latency {params['latency'] * 1000:g} ms")
     print(f"calls: {result.calls} ({result.calls_per_client:.2f} per client)")
     print(f"completion_s: {result.completion_s:.1f}  peak_rps: {result.peak_rps}")
+    if outage:
+        print(f"after recovery: peak_rps {doc['recovery_peak_rps']}, "
+              f"busiest 10 ms {doc['recovery_peak_10ms']}")
     if result.unfinished:
         print(f"unfinished: {result.unfinished} clients still waiting (call limit reached)")
     return 0
@@ -177,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     herd.add_argument("--duration", type=float, default=None, help="outage seconds (default 10)")
     herd.add_argument("--capacity", type=_positive_int, default=None,
                       help="requests/s served after recovery (default clients/10)")
+    herd.add_argument("--retry-after", choices=RETRY_AFTER_FORMS, default=None,
+                      help="outage: what every 503 carries: none (default), seconds (time left, "
+                      "rounded up) or date (the moment, whole seconds)")
+    herd.add_argument("--retry-after-jitter", type=float, default=None, metavar="J",
+                      help="outage: each client waits Retry-After x (1 + uniform(0, J)) (default 0)")
     herd.add_argument("--json", action="store_true",
                       help="print one JSON object (calls, completion_s, peak_rps, ...)")
     herd.set_defaults(func=_herd)

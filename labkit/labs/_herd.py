@@ -55,7 +55,8 @@ def herd_over_http(scenario: Contention | Outage | None = None, *, transport: st
                    clients: int = 25, **kwargs) -> HerdResult:
     """:func:`~labkit.retry.simulate_herd`, but every request is a real httpx request
     to the scenario's endpoint (``/contention``: a GET, then a PUT with ``If-Match``;
-    or ``/outage``), on a fresh simulator.
+    or ``/outage``, whose 503s carry the scenario's ``Retry-After`` form, which the
+    clients read from the header), on a fresh simulator.
 
     ``transport`` is ``inprocess`` or ``loopback``; ``kwargs`` go to ``simulate_herd``.
     Slow (an httpx round trip per request): for small herds, to check that the
@@ -85,11 +86,16 @@ def herd_over_http(scenario: Contention | Outage | None = None, *, transport: st
             else:
                 capacity = scenario.capacity_for(clients)
                 client.put(f"/outage?key=herd&duration={scenario.duration}&capacity={capacity}"
-                           ).raise_for_status()
+                           f"&retry_after={scenario.retry_after}").raise_for_status()
 
-                def call(t: float) -> bool:
+                def call(t: float) -> bool | str:
+                    # True when served; else the 503's Retry-After, if any, for the
+                    # simulated client to read as RetryPolicy does.
                     clock.now = t
-                    return client.get("/outage?key=herd").status_code == 200
+                    response = client.get("/outage?key=herd")
+                    if response.status_code == 200:
+                        return True
+                    return response.headers.get("retry-after") or False
 
                 scenario = dataclasses.replace(scenario, capacity=capacity, call=call)
             return simulate_herd(scenario, clients=clients, **kwargs)

@@ -27,7 +27,10 @@ requests through real httpx clients and get the same result):
     second and shedding the rest (:class:`labkit.origin.OutageModel`, ``/outage``):
     the load a recovering server sees. Clients arrive within ``arrival_s`` (1 s).
     Requests take no time, so ``"none"`` (no wait) is refused there. Retries are
-    numbered from 0 (``first_exponent=0``), as in a client library.
+    numbered from 0 (``first_exponent=0``), as in a client library. Its 503s carry
+    no ``Retry-After`` unless ``retry_after`` says ``"seconds"`` or ``"date"``; the
+    clients then wait it instead of their backoff, as ``RetryPolicy`` does, plus
+    ``retry_after_jitter`` if set (:class:`Outage`).
 
 Delays are :class:`labkit.retry.Backoff`'s. Before retry ``n`` (0 for the first),
 with ``t = min(cap, base * 2**(n + first_exponent))``: none ``0``; constant
@@ -66,6 +69,14 @@ What it finds (``notebooks/04-thundering-herd.ipynb``; figures from
   full 8.77, decorrelated 10.06.
 - The outage (10,000 clients, ``Outage()``): equal jitter 5.55 calls per client,
   full 6.00, decorrelated 4.87, exponential 9.5, constant 15.5.
+- The outage's ``Retry-After`` (10,000 clients, ``compare_retry_after(clients=10_000)``;
+  calls per client, done after, busiest second and busiest 10 ms after the
+  recovery): none (full jitter) 6.00, 71.2 s, 1,545, 25; seconds 6.50, 20.0 s,
+  10,000, 125; date 6.50, 19.0 s, 10,000, 10,000 (every client at 10.000 s);
+  with ``retry_after_jitter=0.5`` seconds 3.40, 20.5 s, 4,019, 72 and date 4.61,
+  19.4 s, 6,000, 271. A date synchronises the herd; delay-seconds, rounded up,
+  brings it back within one second however spread its first failures (the same
+  with ``arrival_s=5``); jitter on top of ``Retry-After`` spreads it.
 
 One random generator seeded with ``seed`` drives everything: a run is
 reproducible.
@@ -79,11 +90,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterable, Protocol
 
+from ..core import parse_retry_after
 from ..origin import ContentionModel, OutageModel
+from ..origin._outage import RETRY_AFTER_FORMS
 from ._schedules import SCHEDULES, Backoff
 
-__all__ = ["HERD_SCENARIOS", "Contention", "HerdResult", "Outage", "compare_schedules", "compare_sizes",
-           "simulate_herd"]
+__all__ = ["HERD_SCENARIOS", "RETRY_AFTER_FORMS", "Contention", "HerdResult", "Outage",
+           "compare_retry_after", "compare_schedules", "compare_sizes", "simulate_herd"]
 
 # The article's network: each message takes |normal(10 ms, 2 ms)|.
 LATENCY = 0.010
@@ -152,10 +165,27 @@ class Outage:
     ``capacity`` None means a tenth of the herd (at least 1), so recovery takes
     at least ten seconds however big the herd; ``arrival_s`` spreads the first
     requests; ``first_exponent`` numbers the retries as in :class:`Contention`
-    (default 0: the first wait is ``base``, as in notebook 03's policies);
-    ``call(t) -> bool`` (True: served) replaces the fresh
-    :class:`~labkit.origin.OutageModel` of each run. Requests take no time, so
-    schedule ``"none"`` (no wait) is refused: use ``"constant"``.
+    (default 0: the first wait is ``base``, as in notebook 03's policies).
+    Requests take no time, so schedule ``"none"`` (no wait) is refused: use
+    ``"constant"``.
+
+    ``retry_after`` is what the server's 503s carry (:class:`~labkit.origin.OutageModel`):
+    ``"none"`` (the default), ``"seconds"`` (the time left until it next has
+    capacity, rounded up) or ``"date"`` (that moment, rounded up to a whole
+    second). The clients honour it as :meth:`labkit.retry.RetryPolicy.decide`
+    does: a 503 with a usable ``Retry-After`` is retried after
+    ``ra = min(Retry-After, max_retry_after)`` *instead of* the backoff delay (the
+    retry still counts towards the schedule's ``n``); without one, after the
+    backoff delay. ``retry_after_jitter`` ``j`` (default 0: wait exactly ``ra``,
+    as the policy does) makes each client wait ``ra * (1 + uniform(0, j))``,
+    spread over ``[ra, ra * (1 + j)]``: never sooner than the server asked
+    (RFC 9110 section 10.2.3 says how long the client "ought to wait"; nothing
+    stops it waiting longer).
+
+    ``call(t)`` replaces the fresh :class:`~labkit.origin.OutageModel` of each
+    run: it returns True when the request at ``t`` is served, otherwise False
+    or the 503's ``Retry-After`` field value (a string, read with
+    :func:`labkit.core.parse_retry_after` at ``now=t``).
     """
 
     name: ClassVar[str] = "outage"
@@ -166,13 +196,23 @@ class Outage:
     capacity: int | None = None
     arrival_s: float = 1.0
     first_exponent: int = 0
-    call: Callable[[float], bool] | None = field(default=None, repr=False, compare=False)
+    retry_after: str = "none"
+    retry_after_jitter: float = 0.0
+    max_retry_after: float = 60.0
+    call: Callable[[float], bool | str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.duration >= 0 or (self.capacity is not None and self.capacity < 1):
             raise ValueError("duration must be >= 0 and capacity >= 1")
         _check_arrival(self.arrival_s)
         _check_first_exponent(self.first_exponent)
+        if self.retry_after not in RETRY_AFTER_FORMS:
+            raise ValueError(f"retry_after must be one of {', '.join(RETRY_AFTER_FORMS)}, "
+                             f"not {self.retry_after!r}")
+        if not 0 <= self.retry_after_jitter < math.inf:  # also refuses NaN
+            raise ValueError("retry_after_jitter must be >= 0 (a fraction of Retry-After)")
+        if not self.max_retry_after > 0:
+            raise ValueError("max_retry_after must be > 0 seconds")
 
     def capacity_for(self, clients: int) -> int:
         """Requests served per second after recovery, for a herd of ``clients``."""
@@ -181,14 +221,32 @@ class Outage:
     def params(self, clients: int) -> dict:
         """The numbers a result reports, defaults resolved for ``clients``."""
         return {"duration": self.duration, "capacity": self.capacity_for(clients),
-                "arrival_s": self.arrival_s, "first_exponent": self.first_exponent}
+                "arrival_s": self.arrival_s, "first_exponent": self.first_exponent,
+                "retry_after": self.retry_after, "retry_after_jitter": self.retry_after_jitter,
+                "max_retry_after": self.max_retry_after}
 
     def _simulate(self, clients, backoff, rng, max_calls, times):
         call = self.call
         if call is None:
-            call = OutageModel(duration=self.duration, capacity=self.capacity_for(clients),
-                               start=0.0).admit
-        return _outage(clients, backoff, rng, call, self.arrival_s, max_calls, times)
+            model = OutageModel(duration=self.duration, capacity=self.capacity_for(clients),
+                                start=0.0, retry_after=self.retry_after)
+            admit = model.admit
+            if self.retry_after == "none":
+                respond = admit
+            else:
+                # The number a client parses from the header, without formatting one.
+                advice = model.retry_after_delay
+
+                def respond(t):
+                    return True if admit(t) else advice(t)
+        else:
+            def respond(t):
+                answer = call(t)
+                if answer is True or answer is False or answer is None:
+                    return answer
+                return parse_retry_after(answer, now=t)
+        return _outage(clients, backoff, rng, respond, self.arrival_s, max_calls, times,
+                       self.max_retry_after, self.retry_after_jitter)
 
 
 HerdScenario = Contention | Outage
@@ -222,6 +280,29 @@ class HerdResult:
     @property
     def calls_per_client(self) -> float:
         return self.calls / self.clients if self.clients else 0.0
+
+    def peak(self, *, after: float = 0.0, bin_s: float = 1.0) -> int:
+        """The most requests in one interval of ``bin_s`` seconds (intervals start at
+        0) among those from the one holding ``after`` on: ``peak(after=10)`` is the
+        peak load per second once a 10 s outage is over. Intervals shorter than a
+        second count :attr:`times` (``simulate_herd(..., times=True)``), which tells
+        a whole second's requests arriving at one instant from the same number
+        spread over the second.
+        """
+        if not bin_s > 0:
+            raise ValueError("bin_s must be > 0 seconds")
+        if bin_s == 1:
+            return max(self.load[max(0, math.floor(after)):], default=0)
+        if self.times is None:
+            raise ValueError("intervals shorter than a second count each request: "
+                             "run simulate_herd(..., times=True)")
+        first = math.floor(after / bin_s)
+        counts: dict[int, int] = {}
+        for t in self.times:
+            k = math.floor(t / bin_s)
+            if k >= first:
+                counts[k] = counts.get(k, 0) + 1
+        return max(counts.values(), default=0)
 
     def to_dict(self) -> dict:
         """Plain numbers, for ``labkit herd --json``."""
@@ -307,7 +388,8 @@ def simulate_herd(
 
 def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
     """``delay(i, n)``: client ``i``'s wait before its retry ``n``, :meth:`Backoff.delay`
-    inlined (this runs a million times for big herds; a test checks they agree)."""
+    inlined (this runs a million times for big herds; a test checks they agree).
+    Decorrelated's function keeps each client's previous wait in ``.previous``."""
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     uniform = rng.uniform
     first = backoff.first_exponent
@@ -330,6 +412,7 @@ def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
                 d = cap
             previous[i] = d
             return d
+        decorrelated.previous = previous
         return decorrelated
     if kind == "none":
         return lambda i, n: 0.0
@@ -381,8 +464,12 @@ def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, m
     return calls, last, done, load, served, wins
 
 
-def _outage(clients, backoff, rng, call, arrival_s, max_calls, times):
+def _outage(clients, backoff, rng, respond, arrival_s, max_calls, times, max_retry_after, jitter):
+    # respond(t): True when served; otherwise the seconds Retry-After asks for,
+    # or None (or False) without one.
     delay = _delay_fn(backoff, rng, clients)
+    previous = getattr(delay, "previous", None)
+    random01 = rng.random
     heap = [(rng.random() * arrival_s, i) for i in range(clients)]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -401,14 +488,26 @@ def _outage(clients, backoff, rng, call, arrival_s, max_calls, times):
         second = floor(t)
         load[second] = load.get(second, 0) + 1
         n = retries[i]
-        if call(t):
+        answer = respond(t)
+        if answer is True:
             served[second] = served.get(second, 0) + 1
             wins[n] = wins.get(n, 0) + 1
             done += 1
             last = t
             continue
         retries[i] = n + 1
-        push(heap, (t + delay(i, n), i))
+        if answer is None or answer is False:
+            push(heap, (t + delay(i, n), i))
+            continue
+        # Retry-After instead of the backoff, capped, as RetryPolicy.decide does; the
+        # runner passes the delay just waited as the next decision's previous_delay,
+        # which decorrelated jitter grows from.
+        wait = answer if answer < max_retry_after else max_retry_after
+        if jitter:
+            wait += wait * jitter * random01()
+        if previous is not None:
+            previous[i] = wait
+        push(heap, (t + wait, i))
     return calls, last, done, load, served, wins
 
 
@@ -443,6 +542,44 @@ def compare_schedules(schedules: Iterable[str] | None = None, scenario: HerdScen
                 row[column] = round(sum(values) / runs, 3)
         rows.append(row)
     return pd.DataFrame(rows)[["schedule"] + columns].set_index("schedule")
+
+
+def compare_retry_after(scenario: Outage | None = None, *, jitter: float = 0.5,
+                        schedule: str = "full", bin_s: float = 0.01, **kwargs):
+    """The outage with each ``Retry-After`` form, as a DataFrame: one row per variant.
+
+    Rows: no ``Retry-After`` (the clients' backoff ``schedule`` decides), delay-seconds,
+    an HTTP-date, then (if ``jitter`` > 0) seconds and date with each client adding
+    ``retry_after_jitter=jitter`` (:class:`Outage`). ``scenario`` (default ``Outage()``)
+    gives everything else; ``kwargs`` go to :func:`simulate_herd` (``clients``,
+    ``seed``, ``base``, ``cap``). Columns: ``calls_per_client``, ``completion_s``,
+    and, once the outage is over, ``peak_rps`` (the busiest second) and
+    ``peak_<bin>ms`` (the busiest ``bin_s`` interval: a second's requests at one
+    instant or spread over it).
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    if scenario is None:
+        scenario = Outage()
+    if not isinstance(scenario, Outage):
+        raise TypeError(f"scenario must be Outage(...), not {scenario!r}")
+    variants = [("none", 0.0), ("seconds", 0.0), ("date", 0.0)]
+    if jitter:
+        variants += [("seconds", jitter), ("date", jitter)]
+    fine = f"peak_{bin_s * 1000:g}ms"
+    rows = []
+    for form, j in variants:
+        variant = dataclasses.replace(scenario, retry_after=form, retry_after_jitter=j)
+        r = simulate_herd(variant, schedule=schedule, times=True, **kwargs)
+        d = r.to_dict()
+        label = form if form == "none" else f"{form}, jitter {j:g}" if j else form
+        rows.append({"retry_after": label, "calls_per_client": d["calls_per_client"],
+                     "completion_s": d["completion_s"],
+                     "peak_rps": r.peak(after=scenario.duration),
+                     fine: r.peak(after=scenario.duration, bin_s=bin_s)})
+    return pd.DataFrame(rows).set_index("retry_after")
 
 
 def compare_sizes(schedules: Iterable[str] | None = None, sizes: Iterable[int] = (10, 20, 50, 100),

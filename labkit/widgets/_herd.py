@@ -26,7 +26,7 @@ _STYLES = {
 
 
 def plot_herd(results, *, ax=None, seconds: float | None = None, bin_s: float = 1.0,
-              stacked: bool = False):
+              stacked: bool = False, labels=None):
     """Requests the server saw (contention: writes) per ``bin_s`` seconds, one line per
     result, up to ``seconds``; returns the figure.
 
@@ -36,13 +36,18 @@ def plot_herd(results, *, ax=None, seconds: float | None = None, bin_s: float = 
     Each schedule has its own colour and line style; the legend sits outside the
     plot, and the outage's capacity is a dashed line. One axes, log scale; or
     ``stacked``: one panel per result on a shared time axis, linear scale, so
-    spikes and silence read directly.
+    spikes and silence read directly. ``labels`` names the results (default: their
+    schedules), e.g. when they differ in something else, such as the outage's
+    ``Retry-After``.
     """
     import matplotlib.pyplot as plt
 
     if not bin_s > 0:
         raise ValueError("bin_s must be > 0 seconds")
     results = list(results)
+    names = [r.schedule for r in results] if labels is None else list(labels)
+    if len(names) != len(results):
+        raise ValueError("one label per result")
     contention = any(r.params.get("scenario") == "contention" for r in results)
     per = "second" if bin_s == 1 else f"{bin_s * 1000:g} ms"
     what = f"{'writes' if contention else 'requests'} per {per}"
@@ -59,10 +64,13 @@ def plot_herd(results, *, ax=None, seconds: float | None = None, bin_s: float = 
             fig = ax.figure
         axes = [ax] * len(results)
     capacity = None
-    for r, a in zip(results, axes):
+    # Results of one schedule (differing in something else) take the looks in turn.
+    shared = len({r.schedule for r in results}) < len(results)
+    looks = list(_STYLES.values())
+    for k, (r, a, name) in enumerate(zip(results, axes, names)):
         x, y = _binned(r, seconds, bin_s)
-        colour, style = _STYLES.get(r.schedule, (None, "-"))
-        label = f"{r.schedule} ({r.calls:,} calls)"
+        colour, style = looks[k % len(looks)] if shared else _STYLES.get(r.schedule, (None, "-"))
+        label = f"{name} ({r.calls:,} calls)"
         a.step(x, y, where="post", color=colour, ls="-" if stacked else style, lw=1.1 if stacked else 1.3,
                label=label)
         capacity = r.params.get("capacity")

@@ -66,17 +66,7 @@ def test_every_claim_quotes_the_page_verbatim(page):
         assert claim.correction and claim.source and claim.notebook in ("02", "03")
 
 
-def _notebook_param(path: Path):
-    if path.name.startswith("02-"):
-        # Its opening quotes the page's "Unhandled errors or bugs in request handling." in lower
-        # case, without the full stop; the text it should get is in SEED_PAGE_CLAIMS.
-        return pytest.param(path, id=path.name, marks=pytest.mark.xfail(
-            reason="notebook 02 is being revised elsewhere; its quote of the page is not yet verbatim",
-            strict=False))
-    return pytest.param(path, id=path.name)
-
-
-@pytest.mark.parametrize("path", [_notebook_param(p) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_prose_quotes_the_page_verbatim(page, path):
     wrong = [q for q in _attributed_quotes(_markdown(path)) if q not in page]
     assert not wrong, f"{path.name} attributes to the seed page words it does not say: {wrong}"

@@ -14,11 +14,13 @@ never import it; the widgets and the notebooks call it.
   :func:`inspect_handler` to run a fix and :func:`check_error_response` to check it.
 - the seed page (notebooks 02 and 03): :data:`SEED_PAGE_CLAIMS`, each statement
   the course corrects, quoted exactly, with the correction and its source.
+- every exercise: :data:`ANSWER_ME` and :func:`check`, one convention.
 - the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
 """
 
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
 from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
+from ._exercise import ANSWER_ME, Verdict, check
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
 from ._seedpage import (
@@ -35,6 +37,7 @@ from ._seedpage import (
 from ._survey import Sighting, survey
 
 __all__ = [
+    "ANSWER_ME",
     "EXPERIMENTS",
     "Experiment",
     "POLICY_CHECKS",
@@ -44,6 +47,8 @@ __all__ = [
     "Scenario",
     "SeedPageClaim",
     "Sighting",
+    "Verdict",
+    "check",
     "check_error_response",
     "check_policy",
     "compare",

@@ -8,6 +8,7 @@ from .core import Clock, RealClock
 from .gateway import Gateway
 from .origin import Origin
 from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
+from .transport._connect import DEFAULT_REQUEST_TIMEOUT
 
 __all__ = ["Simulator"]
 
@@ -22,9 +23,14 @@ class Simulator:
     Both paths call the same handlers, so they answer alike.
     """
 
-    def __init__(self, *, clock: Clock | None = None, name: str = "labkit") -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, name: str = "labkit",
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
         self.clock: Clock = clock or RealClock()
         self.name = name
+        # Loopback only: how long a request may take to arrive before a 408.
+        self.request_timeout = request_timeout
         self.origin = Origin(clock=self.clock)
         # The network in front of the origin: data flows client -> gateway -> origin.
         self.gateway = Gateway(upstream=self.origin, clock=self.clock)
@@ -72,14 +78,15 @@ class Simulator:
         """
         server = self._servers.get("origin")
         if server is None or not server.running:
-            server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port)
+            server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port,
+                                    request_timeout=self.request_timeout)
             self._servers["origin"] = server
         server.start()
         proxy = self._servers.get("gateway")
         if proxy is None or not proxy.running:
             proxy = LoopbackServer(
                 self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port,
-                http=ProxyHttpToolsProtocol,
+                http=ProxyHttpToolsProtocol, request_timeout=self.request_timeout,
             )
             self._servers["gateway"] = proxy
         proxy.start()

@@ -192,7 +192,10 @@ def test_the_parser_still_reports_what_the_hook_reads():
         assert callable(getattr(httptools.HttpRequestParser, name, None)), changed(
             f"httptools.HttpRequestParser: {name}() is gone"
         )
-    assert issubclass(httptools.HttpParserInvalidURLError, httptools.HttpParserError)
+    for name in ("HttpParserInvalidURLError", "HttpParserCallbackError"):
+        assert issubclass(getattr(httptools, name), httptools.HttpParserError), changed(
+            f"httptools: {name} is gone or no longer an HttpParserError"
+        )
     assert not issubclass(httptools.HttpParserUpgrade, httptools.HttpParserError), changed(
         "httptools: HttpParserUpgrade (llhttp's report of every CONNECT) is now an HttpParserError"
     )

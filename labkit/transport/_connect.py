@@ -86,6 +86,9 @@ _IDLE, _HEAD, _BODY = 0, 1, 2  # where the current request is
 # allowed (a target with no authority is sent with an empty Host).
 _HOST = re.compile(rb"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
 
+# The fields that frame a request (RFC 9112 sections 3.2 and 6.1).
+_FRAMING = frozenset((b"host", b"transfer-encoding"))
+
 _log = logging.getLogger("labkit.transport")
 
 
@@ -156,6 +159,9 @@ def _parser_reason(exc: Exception) -> str:
     return f"malformed request ({text})"
 
 
+_Base = HttpToolsProtocol
+
+
 class HardenedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with deadlines, a head limit and strict framing.
 
@@ -176,6 +182,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     _refused = False  # the connection is refused
     _deaf = False  # drop input unparsed (after a refusal, a CONNECT or an Upgrade)
     _rejection: tuple[int, str] | None = None
+    _good_host: bytes | None = None  # the last Host that passed the checks
     _write_paused_at: float | None = None
 
     @classmethod
@@ -219,7 +226,17 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             return
         except httptools.HttpParserError as exc:
             rejection, self._rejection = self._rejection, None
-            self._refuse(*(rejection or (400, _parser_reason(exc))))
+            if rejection is None:
+                cause = exc.__context__
+                if isinstance(exc, httptools.HttpParserCallbackError) and not isinstance(
+                    cause, (httptools.HttpParserError, _Refused)
+                ):
+                    # A bug here, not the client's fault: say so, with the traceback.
+                    _log.error("%s server failed reading a request", self.refusals.name, exc_info=cause)
+                    rejection = (500, "the server failed while reading the request")
+                else:
+                    rejection = (400, _parser_reason(exc))
+            self._refuse(*rejection)
             return
         if self._phase != _BODY and self._head_bytes > self.max_head_bytes:
             # Refuse now: buffering the rest of an endless head costs memory
@@ -236,8 +253,10 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         self._write_paused_at = None
 
     # -- parser callbacks ------------------------------------------------
+    # The per-request overrides call the base class directly, not through
+    # super(): this is the hot path, and every frame shows in requests/s.
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        _Base.on_message_begin(self)
         self._phase = _HEAD
         self._mark = self.loop.time()
 
@@ -245,14 +264,19 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         self._phase = _BODY
         self._head_bytes = 0
         parser = self.parser
-        rejection = self._check_head(parser.get_http_version())
-        if rejection is not None:
-            self._rejection = rejection
-            raise _Refused
+        version = parser.get_http_version()
+        fields = [f for f in self.headers if f[0] in _FRAMING]
+        # Fast path: HTTP/1.1 with the one Host this connection sent before.
+        if not (version == "1.1" and len(fields) == 1 and fields[0][1] == self._good_host
+                and fields[0][0] == b"host"):
+            rejection = self._check_head(version, fields)
+            if rejection is not None:
+                self._rejection = rejection
+                raise _Refused
         if parser.get_method() == b"CONNECT" and self.allow_connect:
             return self._connect()
         try:
-            super().on_headers_complete()
+            _Base.on_headers_complete(self)
         except httptools.HttpParserInvalidURLError:
             self._rejection = (400, "the request-target is not a valid URI (RFC 9112 section 3.2)")
             raise
@@ -260,30 +284,27 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             self.cycle.keep_alive = False  # see data_received: llhttp stops parsing here
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        _Base.on_message_complete(self)
         self._phase = _IDLE
 
-    def _check_head(self, version: str) -> tuple[int, str] | None:
+    def _check_head(self, version: str, fields: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
         if version != "1.1" and version != "1.0":
             if version == "0.9":
                 return 400, "the request line has no HTTP version; HTTP/0.9 is not served (RFC 9112 section 3)"
             return 505, f"HTTP/{version} is not served on this connection (RFC 9110 section 15.6.6)"
-        hosts, host, coding = 0, b"", None
-        for name, value in self.headers:
-            if name == b"host":
-                hosts += 1
-                host = value
-            elif name == b"transfer-encoding":
-                coding = value if coding is None else coding + b"," + value
-        if hosts != 1:
+        hosts = [value for name, value in fields if name == b"host"]
+        if len(hosts) != 1:
             if hosts:
                 return 400, "more than one Host header field (RFC 9112 section 3.2)"
             if version == "1.1":
                 return 400, "an HTTP/1.1 request without a Host header field (RFC 9112 section 3.2)"
-        elif _HOST.fullmatch(host) is None:
+        elif _HOST.fullmatch(hosts[0]) is None:
             return 400, "the Host header field is not a valid host[:port] (RFC 9112 section 3.2)"
-        if coding is not None:
-            return self._check_transfer_coding(version, coding)
+        codings = [value for name, value in fields if name == b"transfer-encoding"]
+        if codings:
+            return self._check_transfer_coding(version, b",".join(codings))
+        if hosts:
+            self._good_host = hosts[0]
         return None
 
     @staticmethod

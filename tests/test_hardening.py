@@ -157,6 +157,15 @@ def test_an_oversized_head_gets_431_before_it_is_all_sent(sim, which):
     still_serves(sim, which)
 
 
+@pytest.mark.parametrize("which", SERVERS)
+def test_an_oversized_head_in_one_piece_gets_431_too(sim, which):
+    payload = b"GET /status/200 HTTP/1.1\r\nHost: news.test\r\nX-Big: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n"
+    with connect(url_of(sim, which)) as s:
+        s.sendall(payload)
+        answer = read_to_end(s)
+    assert status(answer) == 431 and b"content-type: text/plain" in answer  # the server's, not a handler's
+
+
 def test_a_head_just_under_the_limit_is_read(sim):
     # Under the transport's limit the origin answers itself, with its own
     # problem+json 431 for fields over 16 KiB.

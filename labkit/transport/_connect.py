@@ -241,8 +241,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         if self._phase != _BODY and self._head_bytes > self.max_head_bytes:
             # Refuse now: buffering the rest of an endless head costs memory
             # and (httptools joins a field's pieces) quadratic time.
-            self._refuse(431, f"the request head is over {self.max_head_bytes} bytes "
-                              "(RFC 6585 section 5)")
+            self._refuse(431, self._too_large())
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -262,7 +261,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._phase = _BODY
-        self._head_bytes = 0
+        head_bytes, self._head_bytes = self._head_bytes, 0
         parser = self.parser
         version = parser.get_http_version()
         fields = [f for f in self.headers if f[0] in _FRAMING]
@@ -273,6 +272,10 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if rejection is not None:
                 self._rejection = rejection
                 raise _Refused
+        if head_bytes > self.max_head_bytes and self._head_size() > self.max_head_bytes:
+            # A head over the limit that arrived whole, within one read.
+            self._rejection = (431, self._too_large())
+            raise _Refused
         if parser.get_method() == b"CONNECT" and self.allow_connect:
             return self._connect()
         try:
@@ -286,6 +289,15 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         _Base.on_message_complete(self)
         self._phase = _IDLE
+
+    def _head_size(self) -> int:
+        # The request line ("GET", " ", target, " HTTP/1.1", CRLF) and
+        # "name: value" CRLF per field: what the client sent, give or take spaces.
+        return (len(self.parser.get_method()) + len(self.url) + 12
+                + sum(len(name) + len(value) + 4 for name, value in self.headers))
+
+    def _too_large(self) -> str:
+        return f"the request head is over {self.max_head_bytes} bytes (RFC 6585 section 5)"
 
     def _check_head(self, version: str, fields: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
         if version != "1.1" and version != "1.0":

@@ -58,7 +58,7 @@ def test_installed_version_is_inside_the_pinned_range(package):
 # What the hook overrides, with what uvicorn's version does that it keeps or replaces.
 OVERRIDDEN = {
     "connection_made", "connection_lost", "data_received", "pause_writing", "resume_writing",
-    "on_message_begin", "on_headers_complete", "on_message_complete",
+    "on_message_begin", "on_header", "on_headers_complete", "on_message_complete",
 }
 
 
@@ -117,10 +117,18 @@ def test_data_received_does_only_what_the_hook_replaces():
     )
 
 
+def test_on_header_does_only_what_the_hook_replaces():
+    # The hook replaces on_header (to set the framing fields aside on the way);
+    # it must keep doing what uvicorn's did.
+    assert code_lines(HttpToolsProtocol.on_header) == [
+        "name = name.lower()",
+        'if name == b"expect" and value.lower() == b"100-continue":',
+        "self.expect_100_continue = True",
+        "self.headers.append((name, value))",
+    ], changed("on_header(): the hook's replacement no longer does all it did")
+
+
 def test_the_fields_and_state_the_hook_reads_are_still_there():
-    assert "name = name.lower()" in source(HttpToolsProtocol.on_header) and (
-        "self.headers.append((name, value))" in source(HttpToolsProtocol.on_header)
-    ), changed("on_header(): self.headers no longer collects lower-cased (name, value) pairs")
     init = source(HttpToolsProtocol.__init__)
     for needle in ("self.loop = ", "self.pipeline: deque", "self.timeout_keep_alive_task"):
         assert needle in init, changed(f"HttpToolsProtocol.__init__: it no longer sets {needle}")
@@ -154,6 +162,13 @@ def test_the_target_is_read_from_self_url_by_parse_url():
     # The hook rewrites the path after the call, so the cycle must not have
     # been started on a copy of the scope.
     assert "scope=self.scope" in body, changed("on_headers_complete(): the cycle no longer shares self.scope")
+    # The hook catches parse_url's error to tell CONNECT by scope["method"],
+    # and relies on no cycle having been made for a target that fails.
+    assert (body.index('self.scope["method"] = ') < body.index("httptools.parse_url(self.url)")
+            < body.index("self.cycle = RequestResponseCycle(")), changed(
+        "on_headers_complete(): the method is no longer in the scope before parse_url(), "
+        "or the cycle is made before it"
+    )
 
 
 def test_parse_url_still_rejects_an_authority_form_target():

@@ -86,8 +86,9 @@ _IDLE, _HEAD, _BODY = 0, 1, 2  # where the current request is
 # allowed (a target with no authority is sent with an empty Host).
 _HOST = re.compile(rb"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
 
-# The fields that frame a request (RFC 9112 sections 3.2 and 6.1).
-_FRAMING = frozenset((b"host", b"transfer-encoding"))
+# The fields on_header looks at: Expect for uvicorn, the framing fields for
+# the checks (RFC 9112 sections 3.2 and 6.1).
+_WATCHED = frozenset((b"expect", b"host", b"transfer-encoding"))
 
 _log = logging.getLogger("labkit.transport")
 
@@ -183,6 +184,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     _deaf = False  # drop input unparsed (after a refusal, a CONNECT or an Upgrade)
     _rejection: tuple[int, str] | None = None
     _good_host: bytes | None = None  # the last Host that passed the checks
+    _framing: list[tuple[bytes, bytes]] = []  # this request's Host and Transfer-Encoding
     _write_paused_at: float | None = None
 
     @classmethod
@@ -223,6 +225,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             # answered as plain HTTP (a server MAY ignore Upgrade, RFC 9110
             # section 7.8) and then closed: nothing after it is parsed.
             self._deaf = True
+            if self.cycle is not None:
+                self.cycle.keep_alive = False
             return
         except httptools.HttpParserError as exc:
             rejection, self._rejection = self._rejection, None
@@ -258,13 +262,26 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         _Base.on_message_begin(self)
         self._phase = _HEAD
         self._mark = self.loop.time()
+        self._framing = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # uvicorn's on_header, which this replaces, plus setting Host and
+        # Transfer-Encoding aside for on_headers_complete (cheaper than a
+        # second pass over the fields).
+        name = name.lower()
+        if name in _WATCHED:
+            if name == b"expect":
+                if value.lower() == b"100-continue":
+                    self.expect_100_continue = True
+            else:
+                self._framing.append((name, value))
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._phase = _BODY
         head_bytes, self._head_bytes = self._head_bytes, 0
-        parser = self.parser
-        version = parser.get_http_version()
-        fields = [f for f in self.headers if f[0] in _FRAMING]
+        version = self.parser.get_http_version()
+        fields = self._framing
         # Fast path: HTTP/1.1 with the one Host this connection sent before.
         if not (version == "1.1" and len(fields) == 1 and fields[0][1] == self._good_host
                 and fields[0][0] == b"host"):
@@ -276,15 +293,14 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             # A head over the limit that arrived whole, within one read.
             self._rejection = (431, self._too_large())
             raise _Refused
-        if parser.get_method() == b"CONNECT" and self.allow_connect:
-            return self._connect()
         try:
             _Base.on_headers_complete(self)
         except httptools.HttpParserInvalidURLError:
+            # parse_url takes no authority-form target: CONNECT's (RFC 9112 section 3.2.3).
+            if self.allow_connect and self.scope["method"] == "CONNECT":
+                return self._connect()
             self._rejection = (400, "the request-target is not a valid URI (RFC 9112 section 3.2)")
             raise
-        if parser.should_upgrade():
-            self.cycle.keep_alive = False  # see data_received: llhttp stops parsing here
 
     def on_message_complete(self) -> None:
         _Base.on_message_complete(self)

@@ -33,15 +33,19 @@ answer before the client reads it (RFC 9112 section 9.6).
 What this relies on that is not uvicorn's API, all checked by
 ``tests/test_connect_hook.py``:
 
-* ``data_received()`` is replaced: uvicorn's only unsets the keep-alive timer
-  (``_unset_keepalive_if_required()``) and feeds ``self.parser``;
-* ``on_headers_complete()`` reads the target from ``self.url`` (bytes) and the
-  fields from ``self.headers`` (names lower-cased), sets ``self.scope`` and
-  makes ``self.cycle``, whose ``keep_alive``, ``more_body``, ``disconnected``,
-  ``response_started``, ``response_complete`` and ``message_event`` are read
-  or changed here; ``self.pipeline`` holds requests queued behind a response;
-* ``self.flow`` (``read_paused``, ``write_paused``) and
-  ``self.timeout_keep_alive_task`` (armed between requests).
+* ``data_received()`` and ``on_header()`` are replaced: uvicorn's only unset
+  the keep-alive timer (``_unset_keepalive_if_required()``) and feed
+  ``self.parser``, and append lower-cased fields to ``self.headers`` (noting
+  ``Expect: 100-continue``);
+* ``on_headers_complete()`` puts the method in ``self.scope`` before it parses
+  the target from ``self.url`` (bytes) with ``parse_url``, whose error thus
+  leaves no request started, then makes ``self.cycle``, whose ``keep_alive``,
+  ``more_body``, ``disconnected``, ``response_started``, ``response_complete``
+  and ``message_event`` are read or changed here; ``self.pipeline`` holds
+  requests queued behind a response;
+* ``self.flow`` (``read_paused``, ``write_paused``),
+  ``self.timeout_keep_alive_task`` (armed between requests), and
+  ``eof_received()`` letting asyncio close the connection when the client does.
 
 ``pyproject.toml`` pins uvicorn to the versions this was tested with. Nothing
 else in labkit reaches into uvicorn's internals.

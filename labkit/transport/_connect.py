@@ -195,8 +195,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     def configured(cls, *, name: str, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
                    max_head_bytes: int = MAX_HEAD_BYTES) -> type["HardenedHttpToolsProtocol"]:
         """A subclass bound to one server's settings (uvicorn takes a class, not an instance)."""
-        if not request_timeout > 0:
-            raise ValueError(f"request_timeout must be a positive number of seconds, not {request_timeout!r}")
+        if not 0 < request_timeout < float("inf"):
+            raise ValueError(f"request_timeout must be a positive, finite number of seconds, not {request_timeout!r}")
         return type(cls.__name__, (cls,), {
             "request_timeout": float(request_timeout),
             "max_head_bytes": int(max_head_bytes),

@@ -75,8 +75,8 @@ class LoopbackServer:
             )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0-65535 (0 picks a free one), not {port}")
-        if not request_timeout > 0:
-            raise ValueError(f"request_timeout must be a positive number of seconds, not {request_timeout!r}")
+        if not 0 < request_timeout < float("inf"):
+            raise ValueError(f"request_timeout must be a positive, finite number of seconds, not {request_timeout!r}")
         self.handler = handler
         self.name = name
         self.host = host

@@ -171,6 +171,16 @@ def test_the_target_is_read_from_self_url_by_parse_url():
     )
 
 
+def test_an_absolute_target_without_a_path_still_fails_where_the_hook_expects():
+    # parse_url gives no path for "http://news.test"; uvicorn then raises
+    # AttributeError before it makes the cycle, and the hook adds the "/".
+    assert httptools.parse_url(b"http://news.test?q=1").path is None
+    body = source(HttpToolsProtocol.on_headers_complete)
+    assert body.index('path = raw_path.decode("ascii")') < body.index("self.cycle = RequestResponseCycle("), changed(
+        "on_headers_complete(): a target without a path no longer fails before the cycle is made"
+    )
+
+
 def test_parse_url_still_rejects_an_authority_form_target():
     # Why the hook exists; if this starts passing the hook may simply be dropped.
     with pytest.raises(httptools.HttpParserInvalidURLError):

@@ -211,6 +211,14 @@ def test_well_framed_requests_are_still_served(sim, payload):
     assert status(exchange(sim.origin_url, payload)) == 200
 
 
+@pytest.mark.parametrize("which, expected", [("origin", 200), ("gateway", 511)])
+def test_an_absolute_target_without_a_path_means_slash(sim, which, expected):
+    # RFC 9110 section 4.2.3: an empty path is "/".
+    answer = exchange(url_of(sim, which), b"GET http://news.test?q=1 HTTP/1.1\r\nHost: news.test\r\n"
+                                          b"Connection: close\r\n\r\n")
+    assert status(answer) == expected
+
+
 def test_connect_on_the_gateway_is_still_answered(sim):
     answer = exchange(sim.gateway_url, b"CONNECT news.test:443 HTTP/1.1\r\nHost: news.test:443\r\n\r\n")
     assert status(answer) == 511
@@ -222,7 +230,7 @@ _method = st.sampled_from([b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIO
                            b"TRACE", b"PATCH", b"PRI", b"get", b"G ET", b""]) | st.binary(max_size=8)
 _target = st.sampled_from([
     b"/", b"/status/200", b"/status/511", b"*", b"http://news.test/status/200", b"news.test:443",
-    b"http://portal.labkit.test/", b"//", b"/%zz", b"/a b", b"/\x00", b"http://[::1", b"",
+    b"http://portal.labkit.test/", b"http://news.test", b"//", b"/%zz", b"/a b", b"/\x00", b"http://[::1", b"",
 ]) | st.binary(max_size=24)
 _version = st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/0.9", b"HTTP/2.0", b"HTTP/1.2",
                             b"HTTP/11", b"http/1.1", b"HTTP/1.1 x", b""]) | st.binary(max_size=10)
@@ -248,7 +256,7 @@ def _request(draw, sloppy: bool = True) -> bytes:
         method = draw(st.sampled_from([b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS"]))
         target = draw(st.sampled_from([b"/status/200", b"/status/511", b"/", b"*",
                                        b"http://news.test/status/200", b"news.test:443",
-                                       b"http://portal.labkit.test/"]))
+                                       b"http://portal.labkit.test/", b"http://news.test?q"]))
         version, end = draw(st.sampled_from([b"HTTP/1.1", b"HTTP/1.0"])), b"\r\n"
     parts = [method, b" ", target] + ([b" ", version] if version else []) + [end]
     for _ in range(draw(st.integers(0, 5))):

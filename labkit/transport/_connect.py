@@ -305,6 +305,25 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
                 return self._connect()
             self._rejection = (400, "the request-target is not a valid URI (RFC 9112 section 3.2)")
             raise
+        except AttributeError:
+            # parse_url finds no path in an absolute-form target without one
+            # ("http://news.test"), and uvicorn fails on that before it makes
+            # the cycle. An empty path means "/" (RFC 9110 section 4.2.3).
+            if not self._add_empty_path():
+                raise
+            _Base.on_headers_complete(self)
+
+    def _add_empty_path(self) -> bool:
+        url = self.url
+        start = url.find(b"://") + 3
+        if start < 3:
+            return False
+        cut = url.find(b"?", start)
+        cut = len(url) if cut < 0 else cut
+        if b"/" in url[start:cut]:
+            return False
+        self.url = url[:cut] + b"/" + url[cut:]
+        return True
 
     def on_message_complete(self) -> None:
         _Base.on_message_complete(self)

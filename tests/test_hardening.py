@@ -130,6 +130,26 @@ def test_a_slow_but_progressing_client_is_served(sim, which):
         assert time.monotonic() - started > 0.3
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count descriptors")
+def test_a_client_that_stops_reading_its_responses_is_dropped():
+    from labkit import Response
+
+    big = Response(200, [("content-type", "text/plain")], b"x" * 1_000_000)
+    with LoopbackServer(lambda request: big, name="test-no-reader", request_timeout=0.3) as server:
+        before = open_fds()
+        with connect(server.url) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 20)  # 20 MB of answers, none read
+            deadline = time.monotonic() + 1
+            while open_fds() < before + 2 and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the server has accepted
+            assert open_fds() == before + 2  # our socket and the server's
+            deadline = time.monotonic() + 3
+            while open_fds() > before + 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert open_fds() == before + 1, "the server still holds the connection"
+
+
 # -- the head limit ---------------------------------------------------------
 @pytest.mark.parametrize("which", SERVERS)
 def test_an_oversized_head_gets_431_before_it_is_all_sent(sim, which):

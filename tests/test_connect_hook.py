@@ -58,7 +58,7 @@ def test_installed_version_is_inside_the_pinned_range(package):
 # What the hook overrides, with what uvicorn's version does that it keeps or replaces.
 OVERRIDDEN = {
     "connection_made", "connection_lost", "data_received", "pause_writing", "resume_writing",
-    "on_message_begin", "on_header", "on_headers_complete", "on_message_complete",
+    "on_message_begin", "on_header", "on_headers_complete", "on_message_complete", "_start_asgi_task",
 }
 
 
@@ -141,6 +141,17 @@ def test_the_fields_and_state_the_hook_reads_are_still_there():
     assert "self.flow.pause_writing()" in source(HttpToolsProtocol.pause_writing) and (
         "self.flow.resume_writing()" in source(HttpToolsProtocol.resume_writing)
     ), changed("pause_writing()/resume_writing() no longer drive the FlowControl")
+    for caller in (HttpToolsProtocol.on_headers_complete, HttpToolsProtocol.on_response_complete):
+        assert "self._start_asgi_task(" in source(caller), changed(
+            f"{caller.__name__}(): it no longer starts a handler through _start_asgi_task()"
+        )
+    assert params(HttpToolsProtocol._start_asgi_task) == ["self", "cycle", "app"], changed(
+        "_start_asgi_task(): its signature"
+    )
+    lost = source(HttpToolsProtocol.connection_lost)
+    assert "self.cycle.disconnected = True" in lost and "self.flow.resume_writing()" in lost, changed(
+        "connection_lost(): it no longer marks self.cycle disconnected and resumes writing"
+    )
     assert "self.flow.pause_reading()" in source(HttpToolsProtocol.on_headers_complete) and (
         "self.pipeline.appendleft(" in source(HttpToolsProtocol.on_headers_complete)
     ), changed("on_headers_complete(): a pipelined request is no longer queued with reads paused")

@@ -131,7 +131,7 @@ def test_a_slow_but_progressing_client_is_served(sim, which):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count descriptors")
-def test_a_client_that_stops_reading_its_responses_is_dropped():
+def test_a_client_that_stops_reading_its_responses_is_dropped(server_log):
     from labkit import Response
 
     big = Response(200, [("content-type", "text/plain")], b"x" * 1_000_000)
@@ -148,6 +148,9 @@ def test_a_client_that_stops_reading_its_responses_is_dropped():
             while open_fds() > before + 1 and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert open_fds() == before + 1, "the server still holds the connection"
+    # The answer under way (not the newest request: they are pipelined) is
+    # told the client is gone, and does not write to the closed connection.
+    assert not [r for r in server_log if r.levelno >= logging.ERROR]
 
 
 # -- the head limit ---------------------------------------------------------

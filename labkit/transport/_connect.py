@@ -43,6 +43,7 @@ What this relies on that is not uvicorn's API, all checked by
   ``more_body``, ``disconnected``, ``response_started``, ``response_complete``
   and ``message_event`` are read or changed here; ``self.pipeline`` holds
   requests queued behind a response;
+* ``_start_asgi_task()`` starts each request's handler, in order;
 * ``self.flow`` (``read_paused``, ``write_paused``),
   ``self.timeout_keep_alive_task`` (armed between requests), and
   ``eof_received()`` letting asyncio close the connection when the client does.
@@ -190,6 +191,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     _good_host: bytes | None = None  # the last Host that passed the checks
     _framing: list[tuple[bytes, bytes]] = []  # this request's Host and Transfer-Encoding
     _write_paused_at: float | None = None
+    _running = None  # the request whose handler runs (uvicorn answers them in order)
 
     @classmethod
     def configured(cls, *, name: str, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
@@ -214,7 +216,18 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        # uvicorn tells only the newest request (self.cycle) that the client is
+        # gone; with pipelining the one being answered may be older, and its
+        # next write would fail on the closed transport.
+        running = self._running
+        if running is not None and not running.response_complete:
+            running.disconnected = True
+            running.message_event.set()
         super().connection_lost(exc)
+
+    def _start_asgi_task(self, cycle, app) -> None:
+        self._running = cycle
+        _Base._start_asgi_task(self, cycle, app)
 
     def data_received(self, data: bytes) -> None:
         if self._deaf:

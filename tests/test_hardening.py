@@ -223,6 +223,21 @@ def test_framing_rfc_9112_forbids_is_refused_and_closed(sim, which, payload, exp
     still_serves(sim, which)
 
 
+@pytest.mark.parametrize("bad", [
+    b"GARBAGE\r\n\r\n",
+    b"GET /status/200 HTTP/1.1\r\n\r\n",
+    b"POST /status/200 HTTP/1.1\r\nHost: news.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+], ids=["garbage", "no-host", "bad-chunk"])
+def test_pipelined_requests_before_a_malformed_one_are_answered_then_closed(sim, bad):
+    # No status line can go before answers already under way (RFC 9112
+    # section 9.3.2): those are sent, and the connection ends after them.
+    ok = b"GET /status/200 HTTP/1.1\r\nHost: news.test\r\n\r\n"
+    with connect(sim.origin_url) as s:
+        s.sendall(ok * 3 + bad)
+        answer = read_to_end(s)  # the server closes by itself
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3, answer[-300:]
+
+
 @pytest.mark.parametrize("payload", [
     b"GET /status/200 HTTP/1.0\r\n\r\n",  # HTTP/1.0 needs no Host
     b"GET /status/200 HTTP/1.1\r\nHost:\r\n\r\n",  # empty Host: a target without authority

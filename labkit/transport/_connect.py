@@ -295,7 +295,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self._phase = _BODY
+        # The phase turns to _BODY only once the request has its cycle: a
+        # request refused here never reaches a handler.
         head_bytes, self._head_bytes = self._head_bytes, 0
         version = self.parser.get_http_version()
         fields = self._framing
@@ -314,10 +315,10 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             _Base.on_headers_complete(self)
         except httptools.HttpParserInvalidURLError:
             # parse_url takes no authority-form target: CONNECT's (RFC 9112 section 3.2.3).
-            if self.allow_connect and self.scope["method"] == "CONNECT":
-                return self._connect()
-            self._rejection = (400, "the request-target is not a valid URI (RFC 9112 section 3.2)")
-            raise
+            if not (self.allow_connect and self.scope["method"] == "CONNECT"):
+                self._rejection = (400, "the request-target is not a valid URI (RFC 9112 section 3.2)")
+                raise
+            self._connect()
         except AttributeError:
             # parse_url finds no path in an absolute-form target without one
             # ("http://news.test"), and uvicorn fails on that before it makes
@@ -325,6 +326,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if not self._add_empty_path():
                 raise
             _Base.on_headers_complete(self)
+        self._phase = _BODY
 
     def _add_empty_path(self) -> bool:
         url = self.url
@@ -441,15 +443,22 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             self._timer.cancel()
         transport, cycle = self.transport, self.cycle
         if cycle is not None and not cycle.response_complete:
-            if self._phase == _BODY and not cycle.response_started:
+            waiting = self._phase == _BODY and not cycle.response_started
+            if waiting:
                 # The handler is waiting for this request's content: it gets
                 # http.disconnect, and anything it sends is dropped.
                 cycle.disconnected = True
                 cycle.message_event.set()
             if self._phase != _BODY or self.pipeline or cycle.response_started:
-                # A response is under way, and a second status line cannot be
-                # put before it: let it finish, then close (cut it if it stalls).
-                cycle.keep_alive = False
+                # Responses are under way (pipelining), and a status line
+                # cannot be put before them: answer the requests that came
+                # whole, close after the last (cut it short if it stalls).
+                last = cycle
+                if waiting:  # this one is queued: the one before it is the last
+                    pipeline = self.pipeline
+                    last = pipeline[1][0] if len(pipeline) > 1 else self._running
+                if last is not None:
+                    last.keep_alive = False
                 self._timer = self.loop.call_later(self.request_timeout, transport.abort)
                 return
         elif self._phase == _BODY and cycle is not None:

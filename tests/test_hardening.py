@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -130,24 +131,33 @@ def test_a_slow_but_progressing_client_is_served(sim, which):
         assert time.monotonic() - started > 0.3
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count descriptors")
+def server_side_state(server_port: int, client_port: int) -> str | None:
+    """The TCP state of the server's end of a loopback connection (Linux)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            return state
+    return None
+
+
+ESTABLISHED = "01"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads TCP states from /proc/net/tcp")
 def test_a_client_that_stops_reading_its_responses_is_dropped(server_log):
     from labkit import Response
 
     big = Response(200, [("content-type", "text/plain")], b"x" * 1_000_000)
     with LoopbackServer(lambda request: big, name="test-no-reader", request_timeout=0.3) as server:
-        before = open_fds()
         with connect(server.url) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 20)  # 20 MB of answers, none read
-            deadline = time.monotonic() + 1
-            while open_fds() < before + 2 and time.monotonic() < deadline:
-                time.sleep(0.01)  # until the server has accepted
-            assert open_fds() == before + 2  # our socket and the server's
+            ends = (server.port, s.getsockname()[1])
+            assert server_side_state(*ends) == ESTABLISHED
             deadline = time.monotonic() + 3
-            while open_fds() > before + 1 and time.monotonic() < deadline:
+            while server_side_state(*ends) == ESTABLISHED and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert open_fds() == before + 1, "the server still holds the connection"
+            assert server_side_state(*ends) != ESTABLISHED, "the server still holds the connection"
     # The answer under way (not the newest request: they are pipelined) is
     # told the client is gone, and does not write to the closed connection.
     assert not [r for r in server_log if r.levelno >= logging.ERROR]
@@ -337,18 +347,24 @@ def server_log():
         logger.removeFilter(keep)
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def open_server_ends(port: int) -> int:
+    """Connections whose server end (local ``port``) is not yet closed: it is
+    neither listening nor in TIME_WAIT (06), which a closed socket leaves behind."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, _, state = line.split()[1:4]
+        count += int(local.split(":")[1], 16) == port and state not in ("0A", "06")
+    return count
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count descriptors")
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads TCP states from /proc/net/tcp")
 @pytest.mark.parametrize("which", SERVERS)
 def test_a_storm_of_malformed_requests_leaves_the_server_serving(which, server_log):
     seen: dict[int, int] = {}
     with Simulator(clock=VirtualClock(), name=f"test-storm-{which}", request_timeout=1.0) as sim:
         url = url_of(sim, which)
         still_serves(sim, which)
-        fds = open_fds()
+        port = int(url.rsplit(":", 1)[1])
 
         # 250 examples of 4 connections each: 1,000 requests for a quarter of
         # hypothesis's overhead per example.
@@ -366,9 +382,9 @@ def test_a_storm_of_malformed_requests_leaves_the_server_serving(which, server_l
         storm()
         still_serves(sim, which)
         deadline = time.monotonic() + 2
-        while open_fds() > fds + 2 and time.monotonic() < deadline:
+        while open_server_ends(port) and time.monotonic() < deadline:
             time.sleep(0.01)  # the server closes its side once it sees ours close
-        assert open_fds() <= fds + 2
+        assert open_server_ends(port) == 0, "the server left connections open"
     assert seen.get(400, 0) > 200 and 500 not in seen, seen
     errors = [r for r in server_log if r.levelno >= logging.ERROR]
     assert not errors, errors[0].getMessage()

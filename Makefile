@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PORT ?= 8888
 
-.PHONY: install lab test chromium bench lock clean
+.PHONY: install lab test chromium bench fuzz load lock clean
 
 install: $(STAMP)
 
@@ -31,6 +31,14 @@ test: install chromium
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# On demand, loopback only, bounded: malformed requests against both servers
+# (RSS, descriptors, threads before and after), then load with signed-in devices.
+fuzz: install
+	$(BIN)/python benchmarks/fuzz.py
+
+load: install
+	$(BIN)/python benchmarks/load.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Pinned, complete environment for make (pip install -r). Regenerate with: make lock' > requirements.lock

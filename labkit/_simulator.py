@@ -8,7 +8,13 @@ from .core import Clock, RealClock
 from .gateway import Gateway
 from .inspector import Capture, with_cache
 from .origin import Origin
-from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
+from .transport import (
+    DEFAULT_REQUEST_TIMEOUT,
+    InProcessTransport,
+    LoopbackServer,
+    ProxyHttpToolsProtocol,
+    proxy_transport,
+)
 
 __all__ = ["Simulator"]
 
@@ -23,9 +29,14 @@ class Simulator:
     Both paths call the same handlers, so they answer alike.
     """
 
-    def __init__(self, *, clock: Clock | None = None, name: str = "labkit") -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, name: str = "labkit",
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
         self.clock: Clock = clock or RealClock()
         self.name = name
+        # Loopback only: how long a request may take to arrive before a 408.
+        self.request_timeout = request_timeout
         self.origin = Origin(clock=self.clock)
         # The network in front of the origin: data flows client -> gateway -> origin.
         self.gateway = Gateway(upstream=self.origin, clock=self.clock)
@@ -95,7 +106,8 @@ class Simulator:
         server = self._servers.get("origin")
         if server is None or not server.running:
             server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port,
-                                    allow_non_loopback=allow_non_loopback)
+                                    allow_non_loopback=allow_non_loopback,
+                                    request_timeout=self.request_timeout)
             self._servers["origin"] = server
         server.start()
         proxy = self._servers.get("gateway")
@@ -103,6 +115,7 @@ class Simulator:
             proxy = LoopbackServer(
                 self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port,
                 http=ProxyHttpToolsProtocol, allow_non_loopback=allow_non_loopback,
+                request_timeout=self.request_timeout,
             )
             self._servers["gateway"] = proxy
         proxy.start()

@@ -168,6 +168,12 @@ def test_userinfo_keeps_the_url_parseable_everywhere():
     assert redact_url("http://tok3n@github.test/") == "http://%5Bredacted%5D@github.test/"
 
 
+def test_proxy_credentials_are_redacted():
+    ex = Exchange.build(200, [], "", proxy="http://gw:Sekret99@127.0.0.1:8080")
+    assert "Sekret99" not in to_curl(ex) + to_json([ex]) + json.dumps(to_har([ex]))
+    assert "Sekret99" not in to_curl(Exchange.build(200, [], ""), proxy="http://gw:Sekret99@127.0.0.1:8080")
+
+
 def test_malformed_urls_never_raise():
     for url in ["http://[::1", "http://a@b@c/", "", "?password=x&", "&&=&", "mailto:a@b.test", "http://h/#",
                 "http://h/%zz?token=%zz"]:

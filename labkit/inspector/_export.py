@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 from .._version import __version__
-from ..core import RedactionPolicy
+from ..core import DEFAULT_REDACTION, RedactionPolicy
 from ._attribution import attribute
 from ._exchange import Exchange
 from ._redaction import redact_exchange
@@ -236,7 +236,8 @@ def to_curl(exchange: Exchange, *, redact: bool = True, proxy: str | None = None
             args += ["-H", f"{name}: {value}"]
     if ex.request_body:
         args += ["--data-binary", ex.request_body.decode("utf-8", "replace")]
-    if proxy or ex.proxy:
-        args += ["--proxy", proxy or ex.proxy]
+    proxy = proxy or ex.proxy
+    if proxy:
+        args += ["--proxy", (policy or DEFAULT_REDACTION).redact_url(proxy) if redact else proxy]
     args.append(ex.url)
     return " ".join(shlex.quote(a) for a in args)

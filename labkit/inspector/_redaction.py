@@ -16,13 +16,14 @@ __all__ = ["redact_exchange"]
 def redact_exchange(ex: Exchange, policy: RedactionPolicy | None = None) -> Exchange:
     """A copy of ``ex`` with credentials replaced by ``[redacted]``.
 
-    URL (userinfo, query, credential path segments), request and response
-    headers, and both bodies by their own ``Content-Type``. ``policy``
+    URL (userinfo, query, credential path segments), the proxy URL, request
+    and response headers, and both bodies by their own ``Content-Type``. ``policy``
     defaults to :data:`labkit.core.DEFAULT_REDACTION`.
     """
     policy = policy or DEFAULT_REDACTION
     return ex.replace(
         url=policy.redact_url(ex.url),
+        proxy=policy.redact_url(ex.proxy) if ex.proxy else ex.proxy,
         request_headers=policy.redact_headers(ex.request_headers),
         request_body=policy.redact_body(ex.request_body, header(ex.request_headers, "content-type")),
         response_headers=policy.redact_headers(ex.response_headers),

@@ -316,3 +316,13 @@ def test_browser_url_refuses_what_it_cannot_place(sim):
 def test_browser_url_needs_the_servers():
     with pytest.raises(RuntimeError, match="serve"):
         Simulator(name="test-gateway-direct-idle").browser_url("/")
+
+
+def test_a_prefix_sent_straight_to_the_gateway_port_is_ignored(gateway):
+    """A page whose host name was rebound to 127.0.0.1 can set any header on its own origin,
+    but its Host names the gateway's port, which no reverse proxy in front would pass on."""
+    gateway.portal.sign_in("127.0.0.1", "guest", "letmein")
+    r = gateway(origin_form("POST", "/logout", host="evil.example:5555",
+                            headers=[("x-forwarded-prefix", "/x"), ("origin", "http://evil.example:5555")]))
+    assert r.header("server") == "labkit-origin"  # a request for a host behind the gateway
+    assert not gateway.portal.state("127.0.0.1").captive

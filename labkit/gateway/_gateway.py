@@ -82,17 +82,21 @@ class Gateway:
     A request is a direct visit when its target (the absolute-form authority,
     else ``Host``) names that address, with any loopback name for a loopback
     address, as openNDS's ``is_foreign_hosts`` compares ``Host`` with its
-    ``gw_address`` (``src/http_microhttpd.c``). So is one that a path-prefixing
-    reverse proxy forwarded (``X-Forwarded-Prefix``, as jupyter-server-proxy
-    sends under JupyterHub): that proxy connects to this address, and its
-    ``Host`` is the hub's. A direct visit meets no mode, in any mode: the
-    portal's pages (:data:`~labkit.gateway._site.PAGES`) are served with
-    every link and form pointing back to the address it came in on
-    (``http://127.0.0.1:PORT/login``, or ``/user/NAME/proxy/PORT/login``);
-    any other path gets the 511 whose link and refresh lead to that login
-    page (``next`` naming the page asked for, unless it was ``/``), as openNDS answers a captive device's visit to the gateway's ``/``
-    with 511 (``preauthenticated``), and shows a signed-in device the
-    portal's online page (openNDS: its status page, ``authenticated``).
+    ``gw_address`` (``src/http_microhttpd.c``). So is one that a
+    path-prefixing reverse proxy forwarded (``X-Forwarded-Prefix``, as
+    jupyter-server-proxy sends under JupyterHub): that proxy connects to this
+    address, and its ``Host`` is the hub's (never with this gateway's port,
+    which only a browser connecting straight here would send).
+
+    A direct visit meets no mode, in any mode. The portal's pages
+    (``/login``, ``/logout``, ``/extend``, ``/api/captive``, ``/venue``) are
+    served with every link and form pointing back to the address it came in
+    on (``http://127.0.0.1:PORT/login``, or ``/user/NAME/proxy/PORT/login``).
+    Any other path gets a captive device the 511, whose link and refresh lead
+    to that login page (``next`` naming the page asked for, unless it was
+    ``/``), as openNDS answers a captive device's visit to the gateway's
+    ``/`` with 511 (``preauthenticated``); a signed-in device gets the
+    portal's online page there (openNDS: its status page, ``authenticated``).
 
     Which device is a browser? The one at its source address, as for every
     request: ``127.0.0.1`` for a browser on the same machine with no proxy
@@ -187,7 +191,7 @@ class Gateway:
 
     # -- the handler: client -> gateway -> origin --------------------------
     def __call__(self, request: Request) -> Response:
-        base = self.direct_base(request)
+        base = self._direct_base(request)
         if base is not None:
             return self._stamp(self._direct(request, base))
         mode = self._mode
@@ -211,32 +215,38 @@ class Gateway:
             and request.host.lower() == self.site.host
         )
 
-    def direct_base(self, request: Request) -> str | None:
+    def _direct_base(self, request: Request) -> str | None:
         """Where a direct visit reached the gateway, or None for a request to a host behind it.
 
         ``http://HOST:PORT`` as the request named the gateway's own address, or
         a reverse proxy's path prefix (``/user/NAME/proxy/PORT``). The class
         docstring says which requests are direct visits, and why.
         """
-        if request.method == "CONNECT":
+        if request.method == "CONNECT" or not self.address:
             return None
         target = request.authority or request.header("host") or ""
         own = self._own_address(target)
         if own is not None:
             return f"http://{own}"
-        if request.authority is None:
+        # A reverse proxy listens on another port than ours, so the Host it
+        # passes on never names our port. A request naming our port under
+        # another name came straight from a browser (a page whose host name
+        # was rebound to 127.0.0.1, say): it may set any header on its own
+        # origin, so its X-Forwarded-Prefix would let that page use the
+        # portal's forms.
+        if request.authority is None and _split_host_port(target)[1] != _split_host_port(self.address)[1]:
             return _forwarded_prefix(request.header("x-forwarded-prefix"))
         return None
 
     def _own_address(self, target: str) -> str | None:
         # target as "host:port" if it names this gateway's address, else None.
-        if not self.address:
-            return None
         host, port = _split_host_port(target)
         own_host, own_port = _split_host_port(self.address)
         if port is None or port != own_port or not host:
             return None
-        if host == own_host or own_host in ("0.0.0.0", "[::]") or (_loopback(host) and _loopback(own_host)):
+        # Not any name with our port: a page whose host name was rebound to our
+        # address would then be served the portal as its own origin.
+        if host == own_host or (_loopback(host) and _loopback(own_host)):
             return f"{host}:{port}"
         return None
 

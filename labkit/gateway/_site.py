@@ -20,9 +20,11 @@ Hardened as a real portal's site would be:
   The portal's own origin is ``http://portal.labkit.test``, or whatever
   ``scheme://host:port`` the request itself was sent to (its target origin,
   from the request-target or ``Host``): the same site may be reached through
-  the proxy or, with ``portal_host`` set to it, at the gateway's own loopback
-  address; an attacker's page cannot choose the Host its victim's browser
-  sends, and the gateway serves this site only for the portal's host.
+  the proxy, at the gateway's own loopback address, or under a reverse
+  proxy's path prefix. An attacker's page cannot choose the Host its victim's
+  browser sends, and the gateway serves this site only for the portal's host,
+  its own address, and requests a reverse proxy on another port forwarded
+  (see :class:`~labkit.gateway.Gateway`).
   A request with neither header is let through: curl, httpx, the notebooks'
   forms and the widgets send none, while a browser that follows the Fetch
   standard sends ``Origin`` with every POST (``null`` when the page's

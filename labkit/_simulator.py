@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from html import escape
+from urllib.parse import urlsplit
+
 import httpx
 
 from .core import Clock, RealClock
@@ -100,8 +104,10 @@ class Simulator:
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
         ``--proxy-server``), served by httptools with CONNECT support
-        (:class:`labkit.transport.ProxyHttpToolsProtocol`). A ``host`` other
-        machines can reach needs ``allow_non_loopback=True``.
+        (:class:`labkit.transport.ProxyHttpToolsProtocol`). A browser with no
+        proxy set can visit it too: the portal is published at the gateway's
+        own address (:attr:`portal_url`, :meth:`browser_url`). A ``host``
+        other machines can reach needs ``allow_non_loopback=True``.
         """
         server = self._servers.get("origin")
         if server is None or not server.running:
@@ -119,6 +125,8 @@ class Simulator:
             )
             self._servers["gateway"] = proxy
         proxy.start()
+        # Lets the gateway tell a visit to its own address from a request to forward.
+        self.gateway.address = urlsplit(proxy.url).netloc
         return self
 
     @property
@@ -137,10 +145,57 @@ class Simulator:
             raise RuntimeError("the simulator is not serving; call serve() first")
         return server.url
 
+    @property
+    def portal_url(self) -> str:
+        """The portal's login page at the gateway's own loopback address (after :meth:`serve`).
+
+        A browser on this machine opens it with no proxy set, as a real
+        portal's page at the gateway's address (openNDS:
+        ``http://GATEWAYADDRESS:2050/``). The browser is then device
+        ``127.0.0.1``, the notebooks' default device: see
+        :class:`labkit.gateway.Gateway`, "Which device is a browser?". Under
+        JupyterHub print :meth:`browser_url` instead.
+        """
+        return f"{self.gateway_url}/login"
+
+    def browser_url(self, path: str = "/", *, server: str = "gateway") -> str:
+        """Where the learner's browser opens ``path`` on ``server`` ("gateway" or "origin").
+
+        On a laptop the browser shares the kernel's machine: the loopback URL
+        (``http://127.0.0.1:PORT/login``). Under JupyterHub
+        (``JUPYTERHUB_SERVICE_PREFIX`` set, e.g. ``/user/alice/``) the browser
+        is elsewhere and reaches the kernel's ports only through
+        jupyter-server-proxy: ``/user/alice/proxy/PORT/login``, a path the
+        browser resolves on the hub's own host. jupyter-server-proxy forwards
+        it as ``/login`` with ``X-Forwarded-Prefix: /user/alice/proxy/PORT``,
+        and the gateway's pages link back under that prefix. Either way the
+        gateway serves the portal there, and the browser is device
+        ``127.0.0.1`` (see :class:`labkit.gateway.Gateway`).
+
+        The result is a ``str``; as a cell's value it shows as a link that
+        opens in a new tab, since JupyterLab turns only full URLs in printed
+        text into links.
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', not {path!r}")
+        if server == "gateway":
+            url = self.gateway_url
+        elif server == "origin":
+            url = self.origin_url
+        else:
+            raise ValueError(f"server must be 'gateway' or 'origin', not {server!r}")
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+        if prefix:
+            # jupyter-server-proxy's route: {base_url}proxy/{port}/... (its setup_handlers).
+            root = prefix.strip("/")
+            return _BrowserURL(f"{'/' + root if root else ''}/proxy/{urlsplit(url).port}{path}")
+        return _BrowserURL(url + path)
+
     def stop(self) -> None:
         """Stop every loopback server of this simulator; safe to call twice."""
         for server in self._servers.values():
             server.stop()
+        self.gateway.address = None
 
     def __enter__(self) -> "Simulator":
         return self.serve()
@@ -151,3 +206,14 @@ class Simulator:
     def __repr__(self) -> str:
         urls = ", ".join(f"{k}={s.url}" for k, s in self._servers.items() if s.running)
         return f"<Simulator {self.name!r} clock={self.clock!r} {urls or 'in-process only'}>"
+
+
+class _BrowserURL(str):
+    """A URL for the learner's browser: prints as itself, shows as a link in a notebook."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        href = escape(self, quote=True)
+        return f'<a href="{href}" target="_blank" rel="noopener">{escape(self)}</a>'
+

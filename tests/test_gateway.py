@@ -121,7 +121,7 @@ def test_devices_are_told_apart_by_address(sim):
     assert a.get(URL).status_code == 200
     assert b.get(URL).status_code == 511, "signing in one device must never admit another"
     states = {s.device: s.captive for s in sim.gateway.portal.devices()}
-    assert states == {"127.0.0.2": False}
+    assert states == {"127.0.0.2": False, "127.0.0.3": True}  # .3 met the 511, so it is listed, captive
     sim.gateway.portal.sign_in("127.0.0.3", "guest", "letmein")
     assert b.get(URL).status_code == 200
 
@@ -615,3 +615,12 @@ def test_devices_on_many_threads_do_not_interfere(sim):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_the_device_list_shows_a_device_that_only_met_the_511():
+    import labkit
+
+    sim = labkit.Simulator(clock=labkit.VirtualClock(), name="device-list")
+    assert sim.client(device="127.0.0.3", gateway=True).get("http://news.test/").status_code == 511
+    states = {d.device: d for d in sim.gateway.portal.devices()}
+    assert states["127.0.0.3"].captive and states["127.0.0.3"].failed_attempts == 0

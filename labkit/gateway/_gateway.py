@@ -196,6 +196,7 @@ class Gateway:
             return self._stamp(self._direct(request, base))
         mode = self._mode
         if not self._admits(mode, request):
+            self.portal.saw(request.client_host)
             return self._stamp(mode.refuse(self, request))
         if request.method == "CONNECT":
             return self._stamp(no_tunnel(request))

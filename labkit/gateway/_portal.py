@@ -97,6 +97,10 @@ class DeviceState:
     locked_seconds_remaining: int | None = None  # None unless sign-in is locked
 
 
+# A long-running gateway fed fresh addresses forgets its oldest ones.
+MAX_SEEN = 10_000
+
+
 class Portal:
     """Sessions per device address, with expiry on the injected clock.
 
@@ -129,6 +133,9 @@ class Portal:
         self._sessions: dict[str, Session] = {}
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
+        # Devices the gateway has answered, so the device list shows one that only
+        # met the 511 and never tried to sign in. Insertion-ordered, bounded.
+        self._seen: dict[str, None] = {}
         self._lock = threading.Lock()
 
     # -- questions -------------------------------------------------------
@@ -158,10 +165,23 @@ class Portal:
         with self._lock:
             return self._locked_for(device)
 
-    def devices(self) -> list[DeviceState]:
-        """Every device the portal has seen, sorted by address."""
+    def saw(self, device: str) -> None:
+        """Note that the gateway answered ``device`` (it then appears in :meth:`devices`)."""
+        if device in self._seen:
+            return
         with self._lock:
-            seen = sorted(set(self._sessions) | set(self._failures))
+            self._seen[device] = None
+            while len(self._seen) > MAX_SEEN:
+                del self._seen[next(iter(self._seen))]
+
+    def devices(self) -> list[DeviceState]:
+        """Every device the gateway has answered or that tried to sign in, sorted by address.
+
+        ``failed_attempts`` counts wrong passwords in a row: a successful
+        sign-in or the end of a lockout starts it again at zero.
+        """
+        with self._lock:
+            seen = sorted(set(self._seen) | set(self._sessions) | set(self._failures))
         return [self.state(d) for d in seen]
 
     # -- transitions -----------------------------------------------------

@@ -28,3 +28,5 @@ def test_status_explorer_widget_renders_and_sends():
         output = panel.locator(".widget-output", has_text="407 Proxy Authentication Required").first
         output.wait_for(state="attached", timeout=30_000)
         assert "server: labkit-origin" in output.inner_text()
+        # jupyterlab-settings/overrides.json keeps the news pop-up off the notebook.
+        assert page.get_by_text("official Jupyter news").count() == 0

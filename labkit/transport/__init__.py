@@ -8,12 +8,13 @@ reaches a loopback proxy from a chosen device address (:func:`proxy_transport`).
 from ._asgi import ASGIAdapter
 from ._connect import ProxyHttpToolsProtocol
 from ._inprocess import InProcessTransport
-from ._proxy import ProxyTransport, proxy_transport
+from ._proxy import LoopbackAddressUnavailable, ProxyTransport, proxy_transport
 from ._server import LoopbackServer, NotLoopbackError
 
 __all__ = [
     "ASGIAdapter",
     "InProcessTransport",
+    "LoopbackAddressUnavailable",
     "LoopbackServer",
     "NotLoopbackError",
     "ProxyHttpToolsProtocol",

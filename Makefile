@@ -71,8 +71,11 @@ bench: install
 memory: install
 	$(BIN)/python benchmarks/memory.py
 
+# uvloop keeps pyproject.toml's marker: it has no Windows build, and Windows learners install from this file.
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Pinned, complete environment for make (pip install -r). Regenerate with: make lock' > requirements.lock
+	$(BIN)/python -m pip freeze --exclude-editable | \
+	  sed -e '1i # Pinned, complete environment for make (pip install -r). Regenerate with: make lock' \
+	      -e 's/^uvloop==.*/& ; sys_platform != "win32"/' > requirements.lock
 
 clean:
 	rm -rf $(VENV)

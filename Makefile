@@ -62,7 +62,7 @@ else
 endif
 
 test: install chromium
-	$(SAY) "running every test: unit, loopback, browser and the five notebooks (a few minutes)..."
+	$(SAY) "running every test: unit, loopback, browser and the five notebooks (about 2 min)..."
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -14,7 +14,7 @@ ARGS ?=
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SAY := @echo "labkit:"
 
-.PHONY: install lab serve test chromium bench memory lock clean
+.PHONY: install lab serve test chromium bench memory fuzz load lock clean
 
 install: $(STAMP)
 
@@ -70,6 +70,14 @@ bench: install
 
 memory: install
 	$(BIN)/python benchmarks/memory.py
+
+# On demand, loopback only, bounded: malformed requests against both servers
+# (RSS, descriptors, threads before and after), then load with signed-in devices.
+fuzz: install
+	$(BIN)/python benchmarks/fuzz.py
+
+load: install
+	$(BIN)/python benchmarks/load.py
 
 # uvloop keeps pyproject.toml's marker: it has no Windows build, and Windows learners install from this file.
 lock:

@@ -1,10 +1,10 @@
 """Memory of a whole course in one kernel (run on demand: `make memory`, or
 `.venv/bin/python benchmarks/memory.py`).
 
-A learner who works through the five notebooks, then goes back and runs them
+A learner who works through the notebooks, then goes back and runs them
 again, keeps one kernel per notebook open in JupyterLab; the worst case for
 memory is the one kernel that runs everything. This starts one IPython kernel,
-runs every code cell of notebooks 00-04 in order (as Run All would), twice, and
+runs every code cell of every notebook in order (as Run All would), twice, and
 reads the kernel's resident memory (psutil, else /proc/PID/status) after each
 notebook. Aim: under 250 MB after the second pass, which would show that
 re-running the course does not pile up simulators, threads or captures.
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--cell-timeout", type=float, default=300)
     args = parser.parse_args()
 
-    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]*.ipynb"))  # 00, 01, 01b, 02, ...
     # The kernel imports the labkit that this interpreter would, checkout included.
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])))
     # IPC sockets where there are any (the kernel talks to this process only),
@@ -120,7 +120,7 @@ def main() -> int:
     peak = rows[-1]["peak_mb"]
     for n, mb in by_pass.items():
         seconds = sum(r["seconds"] for r in rows if r["pass"] == n)
-        print(f"after pass {n}: {mb:.0f} MB resident ({seconds:.0f} s for the five notebooks)")
+        print(f"after pass {n}: {mb:.0f} MB resident ({seconds:.0f} s for the {len(notebooks)} notebooks)")
     if peak is not None:
         print(f"peak: {peak:.0f} MB resident")
     worst = max(by_pass.values())

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from html import escape
+from urllib.parse import urlsplit
+
 import httpx
 
 from .core import Clock, RealClock
 from .gateway import Gateway
 from .inspector import Capture, with_cache
 from .origin import Origin
-from .transport import InProcessTransport, LoopbackServer, ProxyHttpToolsProtocol, proxy_transport
+from .transport import (
+    DEFAULT_REQUEST_TIMEOUT,
+    InProcessTransport,
+    LoopbackServer,
+    ProxyHttpToolsProtocol,
+    proxy_transport,
+)
 
 __all__ = ["Simulator"]
 
@@ -23,9 +33,14 @@ class Simulator:
     Both paths call the same handlers, so they answer alike.
     """
 
-    def __init__(self, *, clock: Clock | None = None, name: str = "labkit") -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, name: str = "labkit",
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
         self.clock: Clock = clock or RealClock()
         self.name = name
+        # Loopback only: how long a request may take to arrive before a 408.
+        self.request_timeout = request_timeout
         self.origin = Origin(clock=self.clock)
         # The network in front of the origin: data flows client -> gateway -> origin.
         self.gateway = Gateway(upstream=self.origin, clock=self.clock)
@@ -92,13 +107,16 @@ class Simulator:
 
         The gateway is an HTTP proxy (``httpx proxy=``, ``curl -x``, Chromium
         ``--proxy-server``), served by httptools with CONNECT support
-        (:class:`labkit.transport.ProxyHttpToolsProtocol`). A ``host`` other
-        machines can reach needs ``allow_non_loopback=True``.
+        (:class:`labkit.transport.ProxyHttpToolsProtocol`). A browser with no
+        proxy set can visit it too: the portal is published at the gateway's
+        own address (:attr:`portal_url`, :meth:`browser_url`). A ``host``
+        other machines can reach needs ``allow_non_loopback=True``.
         """
         server = self._servers.get("origin")
         if server is None or not server.running:
             server = LoopbackServer(self.origin, name=f"{self.name}:origin", host=host, port=port,
-                                    allow_non_loopback=allow_non_loopback)
+                                    allow_non_loopback=allow_non_loopback,
+                                    request_timeout=self.request_timeout)
             self._servers["origin"] = server
         server.start()
         proxy = self._servers.get("gateway")
@@ -106,9 +124,12 @@ class Simulator:
             proxy = LoopbackServer(
                 self.gateway, name=f"{self.name}:gateway", host=host, port=gateway_port,
                 http=ProxyHttpToolsProtocol, allow_non_loopback=allow_non_loopback,
+                request_timeout=self.request_timeout,
             )
             self._servers["gateway"] = proxy
         proxy.start()
+        # Lets the gateway tell a visit to its own address from a request to forward.
+        self.gateway.address = urlsplit(proxy.url).netloc
         return self
 
     @property
@@ -127,10 +148,57 @@ class Simulator:
             raise RuntimeError("the simulator is not serving; call serve() first")
         return server.url
 
+    @property
+    def portal_url(self) -> str:
+        """The portal's login page at the gateway's own loopback address (after :meth:`serve`).
+
+        A browser on this machine opens it with no proxy set, as a real
+        portal's page at the gateway's address (openNDS:
+        ``http://GATEWAYADDRESS:2050/``). The browser is then device
+        ``127.0.0.1``, the notebooks' default device: see
+        :class:`labkit.gateway.Gateway`, "Which device is a browser?". Under
+        JupyterHub print :meth:`browser_url` instead.
+        """
+        return f"{self.gateway_url}/login"
+
+    def browser_url(self, path: str = "/", *, server: str = "gateway") -> str:
+        """Where the learner's browser opens ``path`` on ``server`` ("gateway" or "origin").
+
+        On a laptop the browser shares the kernel's machine: the loopback URL
+        (``http://127.0.0.1:PORT/login``). Under JupyterHub
+        (``JUPYTERHUB_SERVICE_PREFIX`` set, e.g. ``/user/alice/``) the browser
+        is elsewhere and reaches the kernel's ports only through
+        jupyter-server-proxy: ``/user/alice/proxy/PORT/login``, a path the
+        browser resolves on the hub's own host. jupyter-server-proxy forwards
+        it as ``/login`` with ``X-Forwarded-Prefix: /user/alice/proxy/PORT``,
+        and the gateway's pages link back under that prefix. Either way the
+        gateway serves the portal there, and the browser is device
+        ``127.0.0.1`` (see :class:`labkit.gateway.Gateway`).
+
+        The result is a ``str``; as a cell's value it shows as a link that
+        opens in a new tab, since JupyterLab turns only full URLs in printed
+        text into links.
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', not {path!r}")
+        if server == "gateway":
+            url = self.gateway_url
+        elif server == "origin":
+            url = self.origin_url
+        else:
+            raise ValueError(f"server must be 'gateway' or 'origin', not {server!r}")
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+        if prefix:
+            # jupyter-server-proxy's route: {base_url}proxy/{port}/... (its setup_handlers).
+            root = prefix.strip("/")
+            return _BrowserURL(f"{'/' + root if root else ''}/proxy/{urlsplit(url).port}{path}")
+        return _BrowserURL(url + path)
+
     def stop(self) -> None:
         """Stop every loopback server of this simulator; safe to call twice."""
         for server in self._servers.values():
             server.stop()
+        self.gateway.address = None
 
     def __enter__(self) -> "Simulator":
         return self.serve()
@@ -141,3 +209,14 @@ class Simulator:
     def __repr__(self) -> str:
         urls = ", ".join(f"{k}={s.url}" for k, s in self._servers.items() if s.running)
         return f"<Simulator {self.name!r} clock={self.clock!r} {urls or 'in-process only'}>"
+
+
+class _BrowserURL(str):
+    """A URL for the learner's browser: prints as itself, shows as a link in a notebook."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        href = escape(self, quote=True)
+        return f'<a href="{href}" target="_blank" rel="noopener">{escape(self)}</a>'
+

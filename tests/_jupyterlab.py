@@ -43,8 +43,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyterlab(notebook_dir: Path):
-    """A JupyterLab server on loopback with its own config dirs; yields (base_url, token)."""
+def jupyterlab(notebook_dir: Path, *, base_url: str = "/"):
+    """A JupyterLab server on loopback with its own config dirs; yields (base_url, token).
+
+    ``base_url`` mounts it under a path, as JupyterHub mounts a user's server at
+    ``/user/NAME/``; the URL yielded then ends with that path (without its "/").
+    """
     token = secrets.token_hex(16)
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,11 +59,11 @@ def jupyterlab(notebook_dir: Path):
                f"--IdentityProvider.token={token}", f"--notebook-dir={notebook_dir}",
                # The overrides learners get (no news pop-up over the notebook), even in a
                # venv installed before they existed.
-               f"--LabApp.app_settings_dir={LAB_SETTINGS}"]
+               f"--LabApp.app_settings_dir={LAB_SETTINGS}", f"--ServerApp.base_url={base_url}"]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{port}" + base_url.rstrip("/")
         try:
             deadline = time.monotonic() + 60
             while True:

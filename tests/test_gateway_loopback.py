@@ -180,7 +180,7 @@ def test_https_drop_over_loopback_holds_the_connect_then_gives_up(sim):
         assert impatient.get(URL).status_code == 511  # plain HTTP still meets the portal
     with sim.proxy_client(device="127.0.0.8", timeout=5) as patient:
         started = time.monotonic()
-        with pytest.raises(httpx.TransportError):  # no page, ever
+        with pytest.raises(httpx.ProxyError, match="504"):  # no page, ever: the proxy gave up
             patient.get("https://news.test/")
         assert time.monotonic() - started < 2.5  # bounded by drop_seconds, not the client's 5 s
 

@@ -9,7 +9,7 @@ from labkit import Simulator, VirtualClock
 from labkit.core import REDACTED
 
 FINAL_CODES = range(200, 600)
-NO_BODY = {204, 304}
+NO_BODY = {204, 205, 304}  # 205: RFC 9110 section 15.3.6
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,12 @@ def test_transport_error_maps_disconnect():
 
     with httpx.Client(transport=InProcessTransport(drop)) as c, pytest.raises(httpx.RemoteProtocolError):
         c.get("http://x.test/")
+
+
+def test_205_reset_content_carries_no_content():
+    # "a server MUST NOT generate content in a 205 response" (RFC 9110 section 15.3.6)
+    import labkit
+
+    r = labkit.Simulator(name="reset-content").client().get("/status/205")
+    assert r.status_code == 205 and r.content == b"" and r.headers["content-length"] == "0"
+    assert "content-type" not in r.headers

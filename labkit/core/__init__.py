@@ -22,11 +22,12 @@ from ._fields import (
     sf_string,
 )
 from ._problem import PROBLEM_JSON, json_response, problem
-from ._redact import REDACTED, SENSITIVE_HEADERS, redact_headers
+from ._redact import DEFAULT_REDACTION, REDACTED, RedactionPolicy, redact_body, redact_headers, redact_url
 from ._status import InvalidStatus, StatusInfo, parse_status, status_info
 
 __all__ = [
     "Clock",
+    "DEFAULT_REDACTION",
     "Disconnect",
     "GATEWAY_NAME",
     "Handler",
@@ -35,9 +36,9 @@ __all__ = [
     "PROBLEM_JSON",
     "REDACTED",
     "RealClock",
+    "RedactionPolicy",
     "Request",
     "Response",
-    "SENSITIVE_HEADERS",
     "Stall",
     "StatusInfo",
     "VIA_GATEWAY",
@@ -58,7 +59,9 @@ __all__ = [
     "parse_sf_string",
     "parse_status",
     "problem",
+    "redact_body",
     "redact_headers",
+    "redact_url",
     "sf_string",
     "status_info",
 ]

@@ -10,7 +10,9 @@ simulated origin: there is no internet behind the gateway.
 A request meets three parts, in order: enforcement (the current
 :class:`~labkit.gateway.PortalMode` admits it or answers instead), the
 portal's own site (:class:`~labkit.gateway.PortalSite`), and forwarding to
-the upstream (``_forward.py``).
+the upstream (``_forward.py``). A request addressed to the gateway itself
+rather than to a host behind it (a direct visit, see :class:`Gateway`) meets
+only the portal.
 
 Every response leaving it carries ``Via: 1.1 labkit-gateway`` (RFC 9110
 section 7.6.3); the ones it writes itself also say ``Server: labkit-gateway``,
@@ -19,12 +21,16 @@ so a learner can tell the network's answer from the origin's.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from urllib.parse import quote
+
 from ..core import GATEWAY_NAME, Clock, Handler, RealClock, Request, Response, http_date
 from ._forward import VIA, forward, no_tunnel
-from ._modes import MODES, PortalMode
+from ._modes import MODES, PortalMode, network_auth_required
 from ._portal import Portal
 from ._replies import SERVER
-from ._site import PortalSite
+from ._site import PAGES, PortalSite
 
 __all__ = ["HTTPS_BEHAVIOURS", "PORTAL_HOST", "Gateway"]
 
@@ -69,6 +75,37 @@ class Gateway:
     error, or an HTTPS load still pending after 30 s; not on a refused or
     reset connection.
 
+    **Direct visits.** Real portals also publish their pages at the gateway's
+    own address (openNDS at ``http://GATEWAYADDRESS:2050/``), which a browser
+    reaches with no proxy set. So does this one, once ``address`` says where
+    it listens (``"127.0.0.1:PORT"``; :meth:`labkit.Simulator.serve` sets it).
+    A request is a direct visit when its target (the absolute-form authority,
+    else ``Host``) names that address, with any loopback name for a loopback
+    address, as openNDS's ``is_foreign_hosts`` compares ``Host`` with its
+    ``gw_address`` (``src/http_microhttpd.c``). So is one that a
+    path-prefixing reverse proxy forwarded (``X-Forwarded-Prefix``, as
+    jupyter-server-proxy sends under JupyterHub): that proxy connects to this
+    address, and its ``Host`` is the hub's (never with this gateway's port,
+    which only a browser connecting straight here would send).
+
+    A direct visit meets no mode, in any mode. The portal's pages
+    (``/login``, ``/logout``, ``/extend``, ``/api/captive``, ``/venue``) are
+    served with every link and form pointing back to the address it came in
+    on (``http://127.0.0.1:PORT/login``, or ``/user/NAME/proxy/PORT/login``).
+    Any other path gets a captive device the 511, whose link and refresh lead
+    to that login page (``next`` naming the page asked for, unless it was
+    ``/``), as openNDS answers a captive device's visit to the gateway's
+    ``/`` with 511 (``preauthenticated``); a signed-in device gets the
+    portal's online page there (openNDS: its status page, ``authenticated``).
+
+    Which device is a browser? The one at its source address, as for every
+    request: ``127.0.0.1`` for a browser on the same machine with no proxy
+    set, and ``127.0.0.1`` again under JupyterHub, where jupyter-server-proxy
+    connects from the notebook server's own loopback. That is the device the
+    notebooks' clients are by default (``device="127.0.0.1"``), so signing in
+    in the browser brings them online; ``127.0.0.2``, ``127.0.0.3`` (curl
+    ``--interface``) stay captive.
+
     Credentials of the simulated venue: user ``guest``, password ``letmein``
     (:data:`labkit.gateway.DEFAULT_USERS`).
     """
@@ -87,6 +124,7 @@ class Gateway:
         realm: str = GATEWAY_NAME,
         https: str = "refuse",
         drop_seconds: float = 5.0,
+        address: str | None = None,
     ) -> None:
         self.upstream = upstream
         self.clock: Clock = clock or RealClock()
@@ -97,6 +135,8 @@ class Gateway:
         self.mode = mode
         self.https = https
         self.drop_seconds = float(drop_seconds)
+        #: ``"host:port"`` where this gateway listens, for direct visits; None in-process only.
+        self.address = address
 
     # -- configuration ---------------------------------------------------
     @property
@@ -151,6 +191,9 @@ class Gateway:
 
     # -- the handler: client -> gateway -> origin --------------------------
     def __call__(self, request: Request) -> Response:
+        base = self._direct_base(request)
+        if base is not None:
+            return self._stamp(self._direct(request, base))
         mode = self._mode
         if not self._admits(mode, request):
             return self._stamp(mode.refuse(self, request))
@@ -172,6 +215,52 @@ class Gateway:
             and request.host.lower() == self.site.host
         )
 
+    def _direct_base(self, request: Request) -> str | None:
+        """Where a direct visit reached the gateway, or None for a request to a host behind it.
+
+        ``http://HOST:PORT`` as the request named the gateway's own address, or
+        a reverse proxy's path prefix (``/user/NAME/proxy/PORT``). The class
+        docstring says which requests are direct visits, and why.
+        """
+        if request.method == "CONNECT" or not self.address:
+            return None
+        target = request.authority or request.header("host") or ""
+        own = self._own_address(target)
+        if own is not None:
+            return f"http://{own}"
+        # A reverse proxy listens on another port than ours, so the Host it
+        # passes on never names our port. A request naming our port under
+        # another name came straight from a browser (a page whose host name
+        # was rebound to 127.0.0.1, say): it may set any header on its own
+        # origin, so its X-Forwarded-Prefix would let that page use the
+        # portal's forms.
+        if request.authority is None and _split_host_port(target)[1] != _split_host_port(self.address)[1]:
+            return _forwarded_prefix(request.header("x-forwarded-prefix"))
+        return None
+
+    def _own_address(self, target: str) -> str | None:
+        # target as "host:port" if it names this gateway's address, else None.
+        host, port = _split_host_port(target)
+        own_host, own_port = _split_host_port(self.address)
+        if port is None or port != own_port or not host:
+            return None
+        # Not any name with our port: a page whose host name was rebound to our
+        # address would then be served the portal as its own origin.
+        if host == own_host or (_loopback(host) and _loopback(own_host)):
+            return f"{host}:{port}"
+        return None
+
+    def _direct(self, request: Request, base: str) -> Response:
+        """A direct visit: the portal's pages, or the 511 that leads to them."""
+        device = request.client_host
+        if request.path in PAGES or self.portal.is_online(device):
+            return self.site(request, base=base)
+        login = f"{base}/login"
+        if request.path != "/" or request.query:  # the way back, unless it is to this page
+            query = f"?{request.query}" if request.query else ""
+            login += f"?next={quote(f'{base}{request.path}{query}', safe='')}"
+        return network_auth_required(request, login, f"{base}/api/captive")
+
     def _stamp(self, response: Response) -> Response:
         response.headers.append(("server", SERVER))
         response.headers.append(("via", VIA))
@@ -180,3 +269,41 @@ class Gateway:
 
     def __repr__(self) -> str:
         return f"<Gateway mode={self.mode!r} https={self.https!r} portal={self.portal_host}>"
+
+
+# A reverse proxy's mount point: a path, never "//host" (which names another
+# host), with RFC 3986 path characters only, since it goes into links.
+_PREFIX = re.compile(r"/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+
+
+def _forwarded_prefix(value: str | None) -> str | None:
+    # The X-Forwarded-Prefix a path-prefixing reverse proxy sends (Werkzeug's
+    # ProxyFix and Traefik's StripPrefix use it; jupyter-server-proxy sends
+    # "{base_url}proxy/{port}" in _build_proxy_request), without its trailing
+    # "/"; "" for a proxy mounted at "/".
+    if value is None or not _PREFIX.fullmatch(value.strip()):
+        return None
+    return value.strip().rstrip("/")
+
+
+def _split_host_port(target: str) -> tuple[str, int | None]:
+    # "Host" syntax: uri-host [ ":" port ] (RFC 9112 section 3.2); an IPv6
+    # literal keeps its brackets. No port means http's, 80; a bad one, None.
+    target = target.strip().lower()
+    split = target.find("]") + 1 if target.startswith("[") else target.find(":")
+    if split <= 0 or split == len(target):
+        return target, 80
+    host, port = target[:split], target[split:]
+    if not port.startswith(":") or not port[1:].isdigit():
+        return host, None
+    return host, int(port[1:])
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+

@@ -78,6 +78,7 @@ __all__ = [
     "SpoofedContent",
     "TemporaryRedirectToLogin",
     "Venue",
+    "network_auth_required",
 ]
 
 
@@ -147,20 +148,7 @@ class NetworkAuthRequired(PortalMode):
     """
 
     def answer(self, gateway: Venue, request: Request) -> Response:
-        if wants_json(request.header("accept")):
-            return problem(
-                511,
-                "This network requires you to sign in before it forwards requests. "
-                f"Open {gateway.login_url} in a browser, then repeat the request.",
-                login_url=gateway.login_url,
-                captive_api=gateway.captive_api_url,
-                answered_by=SERVER,
-            )
-        return Response(
-            511,
-            [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")],
-            pages.network_auth_page(gateway.login_url),
-        )
+        return network_auth_required(request, gateway.login_url, gateway.captive_api_url)
 
 
 class CacheableNetworkAuthRequired(NetworkAuthRequired):
@@ -305,6 +293,25 @@ MODES: Mapping[str, PortalMode] = MappingProxyType({mode.name: mode for mode in 
     ProxyAuthRequired(
         "proxy-auth", "not a portal: an explicit proxy demanding credentials, 407 (RFC 9110 section 15.5.8)"),
 )})
+
+
+def network_auth_required(request: Request, login_url: str, captive_api_url: str) -> Response:
+    """The 511 itself (RFC 6585 section 6): an HTML page linking to ``login_url``, or
+    problem details for a client that asks for JSON; never stored."""
+    if wants_json(request.header("accept")):
+        return problem(
+            511,
+            "This network requires you to sign in before it forwards requests. "
+            f"Open {login_url} in a browser, then repeat the request.",
+            login_url=login_url,
+            captive_api=captive_api_url,
+            answered_by=SERVER,
+        )
+    return Response(
+        511,
+        [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")],
+        pages.network_auth_page(login_url),
+    )
 
 
 def _login_location(gateway: Venue, request: Request) -> str:

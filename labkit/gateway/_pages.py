@@ -64,8 +64,21 @@ def login_page(action: str, *, next_url: str = "", error: str = "", user: str = 
     )
 
 
-def online_page(user: str, seconds_remaining: int, *, next_url: str, logout: str, extend: str | None) -> bytes:
-    """Shown after signing in: where to go on, how long is left, how to leave."""
+def online_page(
+    user: str, seconds_remaining: int, *, next_url: str, logout: str, extend: str | None,
+    device: str | None = None,
+) -> bytes:
+    """Shown after signing in: where to go on, how long is left, how to leave.
+
+    With ``device``, it also says which device the network now lets through:
+    a browser that reached the portal at the gateway's own address cannot
+    tell otherwise which of the lab's devices it is.
+    """
+    which = (
+        f"<p>The network knows you as device <code id=\"device\">{escape(device)}</code>, the "
+        "address your requests come from: every program on that address is online now.</p>\n"
+        if device else ""
+    )
     go_on = (
         f"<p><a id=\"continue\" href=\"{escape(next_url, quote=True)}\">Continue to "
         f"{escape(next_url)}</a></p>\n" if next_url else ""
@@ -79,7 +92,7 @@ def online_page(user: str, seconds_remaining: int, *, next_url: str, logout: str
         "You are online",
         f"<h1>You are online</h1>\n<p>Signed in as {escape(user)}; "
         f"<span id=\"remaining\">{seconds_remaining}</span> seconds left in this session.</p>\n"
-        f"{go_on}{more}"
+        f"{which}{go_on}{more}"
         f"<form method=\"post\" action=\"{escape(logout, quote=True)}\">"
         "<button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
     )

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import httpx
 
-from ..core import Clock
+from ..core import Clock, RedactionPolicy
 from ._exchange import Exchange
 from ._export import from_json, to_har, to_json
 from ._frame import exchanges_to_dataframe
@@ -102,13 +102,14 @@ class Capture:
             out.setdefault(ex.flow, []).append(ex)
         return out
 
-    def to_dataframe(self, *, redact: bool = True):
+    def to_dataframe(self, *, redact: bool = True, policy: RedactionPolicy | None = None):
         """One row per exchange (pandas is imported on first use)."""
-        return exchanges_to_dataframe(self.exchanges, redact=redact)
+        return exchanges_to_dataframe(self.exchanges, redact=redact, policy=policy)
 
-    def to_json(self, *, redact: bool = True, indent: int | None = 1) -> str:
+    def to_json(self, *, redact: bool = True, indent: int | None = 1,
+                policy: RedactionPolicy | None = None) -> str:
         """See :func:`labkit.inspector.to_json`."""
-        return to_json(self.exchanges, redact=redact, indent=indent)
+        return to_json(self.exchanges, redact=redact, indent=indent, policy=policy)
 
     @classmethod
     def from_json(cls, text: str) -> "Capture":
@@ -119,9 +120,9 @@ class Capture:
         cap._ids = itertools.count(max(ids, default=0) + 1)
         return cap
 
-    def to_har(self, *, redact: bool = True) -> dict:
+    def to_har(self, *, redact: bool = True, policy: RedactionPolicy | None = None) -> dict:
         """See :func:`labkit.inspector.to_har`."""
-        return to_har(self.exchanges, redact=redact)
+        return to_har(self.exchanges, redact=redact, policy=policy)
 
     def __repr__(self) -> str:
         return f"<Capture: {len(self.exchanges)} exchange(s)>"

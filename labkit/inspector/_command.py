@@ -72,7 +72,7 @@ def run_inspect(
         for ex, findings in results:
             print(format_record(ex, redact=redact), file=out)
             print("", file=out)
-            print(summarize(ex, findings), file=out)
+            print(summarize(ex, findings, redact=redact), file=out)
             print(format_findings(findings, explain=explain), file=out)
             print("", file=out)
     if failure and not any(ex.status for ex in cap):

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from ..core import header
-from ._scrub import redact_url
+from ..core import header, redact_url
 
 __all__ = ["Exchange"]
 

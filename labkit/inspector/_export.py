@@ -1,6 +1,7 @@
 """Export: HAR 1.2 (browser developer tools), curl commands, and lossless JSON.
 
-Every export redacts credentials unless ``redact=False`` is passed.
+Every export redacts credentials by :data:`labkit.core.DEFAULT_REDACTION`
+(or ``policy=``) unless ``redact=False`` is passed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 from .._version import __version__
+from ..core import DEFAULT_REDACTION, RedactionPolicy
 from ._attribution import attribute
 from ._exchange import Exchange
 from ._redaction import redact_exchange
@@ -25,16 +27,17 @@ def _exchanges(items) -> list[Exchange]:
     return [items] if isinstance(items, Exchange) else list(items)
 
 
-def _prepare(items, redact: bool) -> list[Exchange]:
+def _prepare(items, redact: bool, policy: RedactionPolicy | None = None) -> list[Exchange]:
     exchanges = _exchanges(items)
-    return [redact_exchange(ex) for ex in exchanges] if redact else exchanges
+    return [redact_exchange(ex, policy) for ex in exchanges] if redact else exchanges
 
 
 # -- JSON ------------------------------------------------------------------
-def to_json(items, *, redact: bool = True, indent: int | None = 1) -> str:
+def to_json(items, *, redact: bool = True, indent: int | None = 1,
+            policy: RedactionPolicy | None = None) -> str:
     """A JSON document that :func:`from_json` loads back into equal exchanges."""
     doc = {"format": JSON_FORMAT, "redacted": redact,
-           "exchanges": [ex.to_dict() for ex in _prepare(items, redact)]}
+           "exchanges": [ex.to_dict() for ex in _prepare(items, redact, policy)]}
     return json.dumps(doc, indent=indent, ensure_ascii=False)
 
 
@@ -143,13 +146,13 @@ def _entry(ex: Exchange) -> dict:
     return entry
 
 
-def to_har(items, *, redact: bool = True) -> dict:
+def to_har(items, *, redact: bool = True, policy: RedactionPolicy | None = None) -> dict:
     """A HAR 1.2 document (``json.dump`` it to a ``.har`` file; browsers' developer tools open it)."""
     return {
         "log": {
             "version": "1.2",
             "creator": {"name": "labkit", "version": __version__},
-            "entries": [_entry(ex) for ex in _prepare(items, redact)],
+            "entries": [_entry(ex) for ex in _prepare(items, redact, policy)],
         }
     }
 
@@ -219,9 +222,10 @@ def from_har(doc: dict | str) -> list[Exchange]:
 _CURL_SKIP = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 
 
-def to_curl(exchange: Exchange, *, redact: bool = True, proxy: str | None = None) -> str:
+def to_curl(exchange: Exchange, *, redact: bool = True, proxy: str | None = None,
+            policy: RedactionPolicy | None = None) -> str:
     """The request as a ``curl`` command line (POSIX shell quoting)."""
-    ex = redact_exchange(exchange) if redact else exchange
+    ex = redact_exchange(exchange, policy) if redact else exchange
     args = ["curl", "-i"]
     if ex.method == "HEAD":
         args.append("--head")
@@ -232,7 +236,8 @@ def to_curl(exchange: Exchange, *, redact: bool = True, proxy: str | None = None
             args += ["-H", f"{name}: {value}"]
     if ex.request_body:
         args += ["--data-binary", ex.request_body.decode("utf-8", "replace")]
-    if proxy or ex.proxy:
-        args += ["--proxy", proxy or ex.proxy]
+    proxy = proxy or ex.proxy
+    if proxy:
+        args += ["--proxy", (policy or DEFAULT_REDACTION).redact_url(proxy) if redact else proxy]
     args.append(ex.url)
     return " ".join(shlex.quote(a) for a in args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core import RedactionPolicy
 from ._attribution import attribute
 from ._exchange import Exchange
 from ._redaction import redact_exchange
@@ -15,13 +16,14 @@ COLUMNS = [
 ]
 
 
-def exchanges_to_dataframe(exchanges: list[Exchange], *, redact: bool = True):
+def exchanges_to_dataframe(exchanges: list[Exchange], *, redact: bool = True,
+                           policy: RedactionPolicy | None = None):
     import pandas as pd
 
     rows = []
     for ex in exchanges:
         if redact:
-            ex = redact_exchange(ex)
+            ex = redact_exchange(ex, policy)
         who = attribute(ex)
         rows.append({
             "id": ex.id, "flow": ex.flow, "step": ex.step, "method": ex.method, "url": ex.url,
@@ -38,7 +40,11 @@ def exchanges_to_dataframe(exchanges: list[Exchange], *, redact: bool = True):
 
 
 def findings_frame(findings):
-    """Findings as a pandas DataFrame, one row each, most serious first."""
+    """Findings as a pandas DataFrame, one row each, most serious first.
+
+    Findings carry no credentials: :func:`labkit.inspector.inspect` lints the
+    redacted exchange.
+    """
     import pandas as pd
 
     return pd.DataFrame([f.to_dict() for f in findings],

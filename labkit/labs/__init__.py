@@ -15,9 +15,13 @@ never import it; the widgets and the notebooks call it.
 - the seed page (notebooks 02 and 03): :data:`SEED_PAGE_CLAIMS`, each statement
   the course corrects, quoted exactly, with the correction and its source.
 - every exercise: :data:`ANSWER_ME` and :func:`check`, one convention.
-- the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
+- the portal's modes (notebook 01b): :func:`survey`, what each kind of client sees,
+  and :func:`survey_modes`, the same in every mode; :func:`probe_in_mode`, one
+  detector's verdict in a given mode.
+- the portal's devices (notebook 01): :func:`device_rows`, each device by name.
 """
 
+from ._captive import device_rows, probe_in_mode
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
 from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
 from ._exercise import ANSWER_ME, Verdict, check
@@ -34,7 +38,7 @@ from ._seedpage import (
     seed_page_app,
     seed_page_error_handler,
 )
-from ._survey import Sighting, survey
+from ._survey import Sighting, survey, survey_modes
 
 __all__ = [
     "ANSWER_ME",
@@ -52,15 +56,18 @@ __all__ = [
     "check_error_response",
     "check_policy",
     "compare",
+    "device_rows",
     "error_middleware",
     "herd_over_http",
     "inspect_handler",
     "orders_app",
+    "probe_in_mode",
     "problems_of",
     "run_experiment",
     "run_scenario",
     "seed_page_app",
     "seed_page_error_handler",
     "survey",
+    "survey_modes",
     "verdict",
 ]

@@ -7,27 +7,39 @@ can check every mode without a widget.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..core import cache_directives
-from ..gateway import DETECTORS, Gateway, run_probes
+from ..gateway import DETECTORS, MODES, Gateway, run_probes
 from ..transport import InProcessTransport
 
-__all__ = ["Sighting", "survey"]
+__all__ = ["Sighting", "survey", "survey_modes"]
 
 SURVEY_DEVICE = "127.0.0.250"
 
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """One client's experience of one request through the gateway."""
+    """One client's experience of one request through the gateway.
+
+    ``status`` is what the client got while the device was captive, except
+    when ``signed_in`` is true: then it is what came back *after* the device
+    signed in (the shared cache's row, whose lesson is what it serves then).
+    """
 
     client: str
     status: int
     sees: str
+    signed_in: bool = False
+
+    @property
+    def label(self) -> str:
+        """The client, and when its status was seen if that was after signing in."""
+        return f"{self.client}, after signing in" if self.signed_in else self.client
 
 
 def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device: str = SURVEY_DEVICE) -> list[Sighting]:
@@ -51,6 +63,22 @@ def survey(gateway: Gateway, *, url: str = "http://news.test/status/200", device
     finally:
         portal.sign_out(device)
     return rows
+
+
+def survey_modes(gateway: Gateway, modes: Iterable[str] | None = None, **kwargs) -> dict[str, list[Sighting]]:
+    """:func:`survey` in each of ``modes`` (every mode of :data:`MODES` by default).
+
+    The gateway is back in the mode it was in afterwards, even if a survey fails.
+    """
+    before = gateway.mode
+    try:
+        out = {}
+        for mode in MODES if modes is None else modes:
+            gateway.mode = mode
+            out[mode] = survey(gateway, **kwargs)
+        return out
+    finally:
+        gateway.mode = before
 
 
 def _browser(client: httpx.Client, url: str, portal_host: str) -> Sighting:
@@ -131,4 +159,4 @@ def _cache(gateway: Gateway, inner: httpx.BaseTransport, url: str, device: str) 
                 "before reuse, so after signing in the real page came back")
     else:
         sees = f"did not store the {first.status_code}; after signing in: {after.status_code} from the network"
-    return Sighting("shared cache", after.status_code, sees)
+    return Sighting("shared cache", after.status_code, sees, signed_in=True)

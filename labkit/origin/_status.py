@@ -6,12 +6,12 @@ import json
 from functools import lru_cache
 
 from ..core import (
+    DEFAULT_REDACTION,
     InvalidStatus,
     Request,
     Response,
     parse_status,
     problem,
-    redact_headers,
     status_info,
 )
 
@@ -45,14 +45,17 @@ class StatusRoute:
                 type="https://www.rfc-editor.org/rfc/rfc9110#section-15",
                 rfc=exc.rfc,
             )
+        # The echo is a display like any other: the engine's one policy decides
+        # what it must not repeat (headers, query fields, credential path segments).
+        policy = DEFAULT_REDACTION
         headers: dict[str, str] = {}
-        for name, value in redact_headers(request.headers):
+        for name, value in policy.redact_headers(request.headers):
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         per_request = json.dumps({
             "request": {
                 "method": request.method,
-                "path": request.path,
-                "query": request.query_params,
+                "path": policy.redact_url(request.path),
+                "query": dict(policy.redact_fields(request.query_params.items())),
                 "headers": headers,
             },
             "request_id": request.id,

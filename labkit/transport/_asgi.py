@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..core import Disconnect, Handler, Request, Stall, frame
+from ..core import Disconnect, Handler, Request, Stall, decode_pairs, encode_pairs, frame
 from ..origin import MAX_BODY_BYTES
 
 __all__ = ["ASGIAdapter"]
@@ -38,7 +38,7 @@ class ASGIAdapter:
             scope["method"],
             path,
             scope["query_string"].decode("latin-1"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            decode_pairs(scope["headers"], lower=False),  # ASGI names arrive lower-cased
             body,
             scope.get("client"),
             scheme,
@@ -54,6 +54,14 @@ class ASGIAdapter:
                 return  # the client gave up: the only message left is http.disconnect
             except asyncio.TimeoutError:
                 pass
+            if request.method == "CONNECT":
+                # A held tunnel request that outlived the hold: a proxy that gives up
+                # on the upstream answers 504 (RFC 9110 section 15.6.5), where a
+                # promised body would read as a tunnel whose TLS handshake failed.
+                await send({"type": "http.response.start", "status": 504,
+                            "headers": [(b"content-length", b"0"), (b"connection", b"close")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-length", b"1")]})
             raise Disconnect() from None
@@ -66,7 +74,7 @@ class ASGIAdapter:
         await send({
             "type": "http.response.start",
             "status": response.status,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            "headers": encode_pairs(response.headers),
         })
         await send({"type": "http.response.body", "body": response.body})
 

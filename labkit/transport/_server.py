@@ -1,7 +1,10 @@
 """A real HTTP server on loopback, in a background thread of this process.
 
 uvicorn (httptools parser, uvloop where available) serves the ASGI adapter;
-see ``benchmarks/`` for why. One server per name per process: starting a name
+see ``benchmarks/`` for why. The HTTP/1.1 protocol is uvicorn's, hardened
+(:class:`~labkit.transport.HardenedHttpToolsProtocol`): unfinished requests
+time out with 408, an oversized head is refused with 431 before it is read,
+framing RFC 9112 forbids gets 400, and refusals are logged as a bounded summary. One server per name per process: starting a name
 again stops the previous server first, so re-running a notebook cell never
 fails with "address in use" and never leaks a thread or a port.
 """
@@ -21,6 +24,7 @@ import uvicorn
 
 from ..core import Handler
 from ._asgi import ASGIAdapter
+from ._connect import DEFAULT_REQUEST_TIMEOUT, HardenedHttpToolsProtocol, RefusalLog
 
 __all__ = ["LoopbackServer", "NotLoopbackError"]
 
@@ -42,6 +46,12 @@ class LoopbackServer:
     """Serve ``handler`` over HTTP/1.1 on ``host:port`` (127.0.0.1, ephemeral port).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    ``request_timeout`` bounds how long a request may take to arrive (its
+    head and content): past it the server answers 408 and closes. ``http``
+    is the protocol: :class:`HardenedHttpToolsProtocol` (the default) or a
+    subclass such as :class:`ProxyHttpToolsProtocol`; any other value is
+    passed to uvicorn as is, without those protections.
     """
 
     _running: ClassVar[dict[str, "LoopbackServer"]] = {}
@@ -55,7 +65,8 @@ class LoopbackServer:
         host: str = "127.0.0.1",
         port: int = 0,
         allow_non_loopback: bool = False,
-        http: str | type[asyncio.Protocol] = "httptools",
+        http: str | type[asyncio.Protocol] = HardenedHttpToolsProtocol,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     ) -> None:
         if not _is_loopback(host) and not allow_non_loopback:
             raise NotLoopbackError(
@@ -64,11 +75,15 @@ class LoopbackServer:
             )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0-65535 (0 picks a free one), not {port}")
+        if not 0 < request_timeout < float("inf"):
+            raise ValueError(f"request_timeout must be a positive, finite number of seconds, not {request_timeout!r}")
         self.handler = handler
         self.name = name
         self.host = host
         self.port = port
         self._http = http
+        self.request_timeout = float(request_timeout)
+        self._refusals: RefusalLog | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -106,10 +121,17 @@ class LoopbackServer:
             sock.listen(1024)
             self._socket = sock
             self.port = sock.getsockname()[1]
+            http = self._http
+            if isinstance(http, type) and issubclass(http, HardenedHttpToolsProtocol):
+                http = http.configured(name=self.name, request_timeout=self.request_timeout)
+                self._refusals = http.refusals
             config = uvicorn.Config(
                 ASGIAdapter(self.handler),
                 lifespan="off",
-                http=self._http,
+                http=http,
+                ws="none",  # the adapter serves HTTP only; an Upgrade is answered as HTTP
+                # An idle client is never waited for longer than a slow one.
+                timeout_keep_alive=min(5.0, self.request_timeout),
                 log_level="warning",
                 access_log=False,
                 server_header=False,
@@ -146,6 +168,8 @@ class LoopbackServer:
             thread.join(timeout=5)
         if sock is not None:
             sock.close()
+        if self._refusals is not None:
+            self._refusals.flush()
         self._server = self._thread = None
         if self._running.get(self.name) is self:
             del self._running[self.name]

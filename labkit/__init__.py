@@ -28,7 +28,7 @@ from .inspector import (
 )
 from .origin import Origin
 from .retry import Backoff, Decision, HerdResult, RetryPolicy, RetryResult, simulate_herd
-from .transport import InProcessTransport, LoopbackServer, NotLoopbackError
+from .transport import InProcessTransport, LoopbackAddressUnavailable, LoopbackServer, NotLoopbackError
 
 __all__ = [
     "Attribution",
@@ -42,6 +42,7 @@ __all__ = [
     "HerdResult",
     "InProcessTransport",
     "InvalidStatus",
+    "LoopbackAddressUnavailable",
     "LoopbackServer",
     "NotLoopbackError",
     "Origin",

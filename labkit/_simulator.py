@@ -82,6 +82,9 @@ class Simulator:
 
         It connects from ``device`` (127.0.0.2, 127.0.0.3, ...: each loopback
         address is a separate device to the portal). Starts the servers if needed.
+        Where ``device`` is not configured (macOS has only 127.0.0.1 until
+        ``sudo ifconfig lo0 alias 127.0.0.2 up``), requests raise
+        :class:`labkit.LoopbackAddressUnavailable`, whose message gives the fix.
         """
         self.serve()
         return httpx.Client(transport=proxy_transport(self.gateway_url, device=device), **kwargs)

@@ -6,7 +6,6 @@ Playwright's Python package drives the system Chromium (never a downloaded one).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
@@ -25,6 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
 ]
 ROOT = Path(__file__).resolve().parents[1]
+LAB_SETTINGS = ROOT / "jupyterlab-settings"
 
 
 def have_chromium() -> bool:
@@ -53,17 +53,13 @@ def jupyterlab(notebook_dir: Path, *, base_url: str = "/"):
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        settings = tmp / "settings"
-        settings.mkdir()
-        # No news pop-up over the notebook.
-        (settings / "overrides.json").write_text(json.dumps({
-            "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-        }))
         env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                    JUPYTERLAB_SETTINGS_DIR=str(tmp / "user-settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "ws"))
         cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--IdentityProvider.token={token}", f"--notebook-dir={notebook_dir}",
-               f"--LabApp.app_settings_dir={settings}", f"--ServerApp.base_url={base_url}"]
+               # The overrides learners get (no news pop-up over the notebook), even in a
+               # venv installed before they existed.
+               f"--LabApp.app_settings_dir={LAB_SETTINGS}", f"--ServerApp.base_url={base_url}"]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

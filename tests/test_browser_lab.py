@@ -44,3 +44,5 @@ def test_status_explorer_and_the_exercise_after_run_all():
             page.keyboard.press("Shift+Enter")
             panel.locator(".jp-OutputArea-output", has_text=verdict).first.wait_for(state="attached", timeout=30_000)
         assert not panel.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count()
+        # jupyterlab-settings/overrides.json keeps the news pop-up off the notebook.
+        assert page.get_by_text("official Jupyter news").count() == 0

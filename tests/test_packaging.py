@@ -1,5 +1,6 @@
 """The two ways to install (pip and conda/Binder) cannot drift apart."""
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -64,3 +65,14 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_install_turns_off_jupyterlabs_news_pop_up():
+    # pip, make and Binder all run `pip install -e .`, which installs this file where
+    # JupyterLab reads its settings overrides; the browser tests use the same file.
+    hatch = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert hatch["shared-data"] == {
+        "jupyterlab-settings/overrides.json": "share/jupyter/lab/settings/overrides.json",
+    }
+    overrides = json.loads((ROOT / "jupyterlab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}

@@ -1,11 +1,13 @@
 """The client edge through the loopback gateway: one device per source address."""
 
+import errno
 import socket
+import sys
 
 import httpx
 import pytest
 
-from labkit import Simulator, VirtualClock
+from labkit import LoopbackAddressUnavailable, Simulator, VirtualClock
 from labkit.transport import ProxyTransport, proxy_transport
 
 URL = "http://news.test/status/200"
@@ -62,3 +64,48 @@ def test_errors_are_httpx_errors():
             client.get(URL)
     with pytest.raises(ValueError, match="http://host:port"):
         ProxyTransport("socks5://127.0.0.1:1080")
+
+
+@pytest.fixture
+def no_second_loopback_address(monkeypatch):
+    """This machine as macOS is out of the box: 127.0.0.2 cannot be bound."""
+    real_bind = socket.socket.bind
+
+    def bind(self, address):
+        if isinstance(address, tuple) and address[0] == "127.0.0.2":
+            raise OSError(errno.EADDRNOTAVAIL, "Can't assign requested address")
+        return real_bind(self, address)
+
+    monkeypatch.setattr(socket.socket, "bind", bind)
+    monkeypatch.setattr(sys, "platform", "darwin")
+
+
+def test_a_missing_loopback_address_says_how_to_add_it(sim, no_second_loopback_address):
+    with sim.proxy_client(device="127.0.0.2") as laptop:
+        with pytest.raises(LoopbackAddressUnavailable) as caught:
+            laptop.get(URL)
+    message = str(caught.value)
+    assert message == (
+        "cannot connect from 127.0.0.2: macOS configures only 127.0.0.1 on loopback. Add it with "
+        "`sudo ifconfig lo0 alias 127.0.0.2 up`, or keep the device in-process: "
+        "sim.client(device='127.0.0.2', gateway=True)"
+    )
+    assert "\n" not in message
+    # A set-up problem, not a network failure that a retry loop should retry.
+    assert isinstance(caught.value, OSError) and caught.value.errno == errno.EADDRNOTAVAIL
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert caught.value.__suppress_context__  # no chain of httpcore frames after it
+    # Other devices are unaffected.
+    with sim.proxy_client(device="127.0.0.12") as other:
+        assert other.get(URL).status_code == 511
+
+
+def test_other_connect_errors_stay_httpx_errors(monkeypatch):
+    # EADDRNOTAVAIL from connect() (no free ephemeral port) while the address binds fine.
+    def create_connection(*args, **kwargs):
+        raise OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    with httpx.Client(transport=ProxyTransport("http://127.0.0.1:9", device="127.0.0.13")) as client:
+        with pytest.raises(httpx.ConnectError):
+            client.get(URL)

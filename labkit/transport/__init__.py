@@ -9,7 +9,7 @@ reaches a loopback proxy from a chosen device address (:func:`proxy_transport`).
 from ._asgi import ASGIAdapter
 from ._connect import DEFAULT_REQUEST_TIMEOUT, HardenedHttpToolsProtocol, ProxyHttpToolsProtocol
 from ._inprocess import InProcessTransport
-from ._proxy import ProxyTransport, proxy_transport
+from ._proxy import LoopbackAddressUnavailable, ProxyTransport, proxy_transport
 from ._server import LoopbackServer, NotLoopbackError
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "HardenedHttpToolsProtocol",
     "InProcessTransport",
+    "LoopbackAddressUnavailable",
     "LoopbackServer",
     "NotLoopbackError",
     "ProxyHttpToolsProtocol",

@@ -7,17 +7,66 @@ separate device. httpx 0.28 has no way to say both: ``HTTPTransport`` ignores
 parts only: an ``httpcore.HTTPProxy`` pool whose network backend binds the
 address, and the request and response copied field by field, as any
 ``httpx.BaseTransport`` may.
+
+Linux and Windows route all of 127.0.0.0/8 to loopback; macOS configures only
+127.0.0.1, so a device at 127.0.0.2 cannot connect there until the address is
+added. That is a set-up step, not a network failure: it raises
+:class:`LoopbackAddressUnavailable` with the fix, never an httpx error a retry
+loop would retry.
 """
 
 from __future__ import annotations
 
+import errno
+import socket
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import httpcore
 import httpx
 
-__all__ = ["ProxyTransport", "proxy_transport"]
+__all__ = ["LoopbackAddressUnavailable", "ProxyTransport", "proxy_transport"]
+
+
+class LoopbackAddressUnavailable(OSError):
+    """A device address (127.0.0.2, ...) is not configured on this machine's loopback interface.
+
+    The message says how to add it, or how to keep the device in-process.
+    """
+
+    def __init__(self, address: str) -> None:
+        super().__init__(errno.EADDRNOTAVAIL, _unavailable_message(address))
+        self.address = address
+
+    def __str__(self) -> str:  # the one line, without "[Errno 49]" before it
+        return self.strerror
+
+    def __reduce__(self):
+        return type(self), (self.address,)
+
+
+def _unavailable_message(address: str) -> str:
+    if sys.platform == "darwin":
+        fix = f"sudo ifconfig lo0 alias {address} up"
+        why = "macOS configures only 127.0.0.1 on loopback"
+    else:
+        fix = f"sudo ip addr add {address}/8 dev lo"
+        why = "this machine's loopback interface lacks it"
+    return (f"cannot connect from {address}: {why}. Add it with `{fix}`, or keep the device "
+            f"in-process: sim.client(device={address!r}, gateway=True)")
+
+
+def _bindable(address: str) -> bool:
+    """Whether a socket can bind ``address`` (a device address such as 127.0.0.2)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return False
+            raise
+    return True
 
 
 class ProxyTransport(httpx.BaseTransport):
@@ -89,7 +138,17 @@ class _FromAddress(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return self._inner.connect_tcp(host, port, timeout, self.address, socket_options)
+        try:
+            return self._inner.connect_tcp(host, port, timeout, self.address, socket_options)
+        except httpcore.ConnectError as exc:
+            # httpcore raises ConnectError from the OSError of bind() or connect().
+            # Only a bind that fails is a missing address: ask the socket layer
+            # again rather than guess from the errno, which connect() shares.
+            cause = exc.__cause__
+            if (isinstance(cause, OSError) and cause.errno == errno.EADDRNOTAVAIL
+                    and not _bindable(self.address)):
+                raise LoopbackAddressUnavailable(self.address) from None
+            raise
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
         return self._inner.connect_unix_socket(path, timeout, socket_options)
@@ -130,6 +189,9 @@ _ERRORS: dict[type[Exception], type[httpx.HTTPError]] = {
 def _as_httpx_errors() -> Iterator[None]:
     try:
         yield
+    except LoopbackAddressUnavailable as exc:
+        # Its message is the whole story: drop httpcore's frames from the traceback.
+        raise LoopbackAddressUnavailable(exc.address) from None
     except Exception as exc:
         for cls in type(exc).__mro__:  # the most specific match first
             if cls in _ERRORS:

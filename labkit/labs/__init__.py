@@ -9,17 +9,21 @@ never import it; the widgets and the notebooks call it.
   :data:`POLICY_CHECKS`.
 - the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
 - 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
-  :func:`compare`, the comparison table; the seed page's FastAPI handler, which
+  :func:`compare`, the comparison table (:func:`whole` shows it uncut); the seed page's FastAPI handler, which
   answers every exception with 511, as :data:`seed_page_app`,
   :func:`inspect_handler` to run a fix and :func:`check_error_response` to check it.
 - the seed page (notebooks 02 and 03): :data:`SEED_PAGE_CLAIMS`, each statement
   the course corrects, quoted exactly, with the correction and its source.
-- every exercise: :data:`ANSWER_ME` and :func:`check`, one convention.
+- every exercise: :data:`ANSWER_ME` and :func:`check`, one convention; for an
+  answer that is a function, :func:`handler_answer` with
+  :data:`ERROR_HANDLER_CONDITIONS` (notebook 02) and :func:`policy_answer` with
+  :func:`policy_conditions` (notebook 03).
 - the portal's modes (notebook 01): :func:`survey`, what each kind of client sees.
 """
 
+from ._answers import ERROR_HANDLER_CONDITIONS, handler_answer, policy_answer, policy_conditions
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
-from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
+from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict, whole
 from ._exercise import ANSWER_ME, Verdict, check
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
@@ -38,6 +42,7 @@ from ._survey import Sighting, survey
 
 __all__ = [
     "ANSWER_ME",
+    "ERROR_HANDLER_CONDITIONS",
     "EXPERIMENTS",
     "Experiment",
     "POLICY_CHECKS",
@@ -48,14 +53,18 @@ __all__ = [
     "SeedPageClaim",
     "Sighting",
     "Verdict",
+    "Whole",
     "check",
     "check_error_response",
     "check_policy",
     "compare",
     "error_middleware",
+    "handler_answer",
     "herd_over_http",
     "inspect_handler",
     "orders_app",
+    "policy_answer",
+    "policy_conditions",
     "problems_of",
     "run_experiment",
     "run_scenario",
@@ -63,4 +72,5 @@ __all__ = [
     "seed_page_error_handler",
     "survey",
     "verdict",
+    "whole",
 ]

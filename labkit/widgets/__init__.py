@@ -6,7 +6,7 @@ ipywidgets is imported here only, so ``import labkit`` stays fast.
 from ._compare import CompareExchanges
 from ._herd import HerdLab, plot_herd
 from ._portal import PortalModes, SignInForm
-from ._retry import RetryLab, plot_timeline
+from ._retry import RetryLab, describe_timeline, plot_timeline
 from ._status import StatusExplorer
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "RetryLab",
     "SignInForm",
     "StatusExplorer",
+    "describe_timeline",
     "plot_herd",
     "plot_timeline",
 ]

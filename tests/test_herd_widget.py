@@ -1,5 +1,7 @@
 """HerdLab displays simulate_herd's results (no logic of its own) in one output update."""
 
+import math
+
 import matplotlib
 import pytest
 
@@ -14,8 +16,9 @@ def test_herd_lab_shows_the_simulation():
     assert [r.schedule for r in lab.results] == ["constant", "full"]
     assert lab.results[1].calls == simulate_herd(clients=200, schedule="full", seed=3).calls
     kinds = [o["output_type"] for o in lab.out.outputs]
-    assert kinds == ["display_data", "display_data"]  # the table and the plot
+    assert kinds == ["display_data", "display_data", "stream"]  # the table, the plot, its description
     assert "image/png" in lab.out.outputs[1]["data"]
+    assert lab.out.outputs[2]["text"].startswith("The plot shows the writes the server saw per second")
     assert "calls_per_client" in lab.out.outputs[0]["data"]["text/plain"]
     assert repr(lab) == "HerdLab(scenario='contention', clients=200, schedules=['constant', 'full'])"
 
@@ -25,7 +28,7 @@ def test_herd_lab_switches_scenario():
     lab.scenario.value = "outage"
     assert lab.results[0].params["scenario"] == "outage"
     assert lab.results[0].calls == simulate_herd(Outage(), clients=200, schedule="equal", seed=1).calls
-    assert len(lab.out.outputs) == 2
+    assert len(lab.out.outputs) == 3
     lab.schedules.value = ()
     assert lab.results == [] and len(lab.out.outputs) == 1  # the (empty) table only
 
@@ -64,3 +67,61 @@ def test_plot_herd_bins_short_intervals_and_keeps_the_legend_outside():
     plt.close(fig)
     with pytest.raises(ValueError, match="times=True"):
         plot_herd([simulate_herd(clients=50, schedule="full", seed=0)], bin_s=0.01)
+
+
+def test_schedules_are_checkboxes_and_one_tick_reruns_once():
+    import ipywidgets as w
+
+    lab = HerdLab(clients=200, schedules=("full",), seed=0)
+    assert all(isinstance(box, w.Checkbox) for box in lab.schedules.boxes.values())
+    runs = []
+    update = lab.update
+    lab.update = lambda: runs.append(1) or update()
+    lab.schedules.boxes["equal"].value = True
+    assert lab.schedules.value == ("full", "equal") and len(runs) == 1
+    assert [r.schedule for r in lab.results] == ["full", "equal"]
+    lab.schedules.value = ("constant",)  # set from code: the boxes follow, one rerun
+    assert [b.value for b in lab.schedules.boxes.values()] == [s == "constant" for s in lab.schedules.options]
+    assert len(runs) == 2
+
+
+def test_every_control_says_how_to_use_it():
+    lab = HerdLab(clients=200, schedules=("full",), seed=0)
+    help_text = lab.children[0].value
+    for control in ("scenario", "clients", "base", "cap", "schedules", "seed"):
+        assert control in help_text
+    assert "tick" in help_text
+    for control in (lab.clients, lab.cap, lab.base, lab.seed):
+        assert control.tooltip
+
+
+def test_the_time_axis_fits_the_data():
+    import matplotlib.pyplot as plt
+
+    from labkit.widgets import describe_herd, herd_extent, plot_herd
+
+    results = [simulate_herd(clients=1000, schedule=s, seed=0) for s in ("exponential", "full", "equal")]
+    seconds, beyond = herd_extent(results)
+    # Exponential backoff runs on for hours; it does not squeeze the first minute into a sliver.
+    assert [r.schedule for r in beyond] == ["exponential"]
+    assert 60 < seconds < max(r.completion_s for r in results[1:]) < 200 < results[0].completion_s
+    for r in results[1:]:  # 99% of each jittered schedule's writes fall inside the axis
+        assert sum(r.load[:math.ceil(seconds)]) >= 0.99 * sum(r.load)
+    fig = plot_herd(results)
+    assert fig.axes[0].get_xlim() == (0, seconds)
+    plt.close(fig)
+    # Two lines are enough to tell: each is measured against the others.
+    assert herd_extent(results[:2])[1] == [results[0]]
+    text = describe_herd(results)
+    assert text.startswith("The plot shows the writes the server saw per second")
+    assert all(f"{name} peaks at" in text for name in ("exponential", "full", "equal"))
+    assert "all but exponential" in text and "past the edge" in text
+
+
+def test_schedules_differ_by_line_style_and_never_by_red_against_green():
+    from labkit.widgets._herd import _STYLES
+
+    colours = [c for c, _ in _STYLES.values()]
+    styles = [str(s) for _, s in _STYLES.values()]
+    assert len(set(colours)) == len(colours) and len(set(styles)) == len(styles)
+    assert not {"tab:red", "tab:green", "red", "green"} & set(colours)

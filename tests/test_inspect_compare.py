@@ -1,5 +1,7 @@
 """Scenarios and the comparison table; the seed page's misconfiguration; the widget."""
 
+from html import escape as html_escape
+
 import pytest
 
 from labkit import Simulator, VirtualClock, inspect
@@ -146,3 +148,52 @@ def test_survey_says_what_keeps_a_stored_answer_fresh():
     # (RFC 9111 section 4.2.2); only the cacheable 511 has a max-age.
     assert "heuristic freshness" in rows["spoof"] and "max-age" not in rows["spoof"]
     assert "max-age (300 s)" in rows["cacheable"]
+
+
+def test_403_refuses_and_says_what_may_help(verdicts):
+    v = verdicts["403"]
+    assert (v["status"], v["who answers"], v["challenge"]) == ("403 Forbidden", "origin", "none")
+    # RFC 9110 section 15.5.4: not the same credentials again; other credentials MAY help.
+    assert "same credentials" in v["what fixes it"] and "15.5.4" in v["what fixes it"]
+    assert v["can a retry help?"].startswith("not with the same credentials")
+
+
+@pytest.mark.parametrize("key, sees", [
+    ("401-basic", "its own sign-in dialog"),
+    ("401-bearer", "no dialog"),
+    ("407", "sign-in dialog for the proxy"),
+    ("511", "meta refresh takes it straight to the login page"),
+    ("511-exception", "says to authenticate but not where"),
+    ("511-origin", "though the site sent it"),
+    ("511-cacheable", "once stored, the same 511 again after signing in"),
+    ("200-spoof", "as if the site sent it"),
+    ("403", "no sign-in dialog"),
+])
+def test_the_table_says_what_the_client_sees(verdicts, key, sees):
+    assert sees in verdicts[key]["what the client sees"]
+
+
+def test_whole_shows_every_cell_in_full_and_wrapped(sim):
+    from labkit.labs import whole
+
+    table = compare({key: run_scenario(sim, key) for key in ("401-basic", "511", "511-origin")})
+    shown = whole(table)
+    html, text = shown._repr_html_(), repr(shown)
+    for value in table.to_numpy().ravel():
+        assert value in text  # pandas would cut these at 50 characters
+        assert html_escape(value) in html
+    assert "..." not in html and "white-space:normal" in html
+    assert "<script" not in whole(table.rename(columns={"511": "<script>"}))._repr_html_()
+
+
+def test_widget_shows_bodies_whole_with_the_link_and_the_table_uncut(sim):
+    from labkit.widgets import CompareExchanges
+
+    widget = CompareExchanges(sim, left="401-basic", right="511")
+    pane = widget.right_out.outputs[0]["text"]
+    assert 'href="http://portal.labkit.test/login"' in pane and "more bytes" not in pane
+    html = widget.table.outputs[0]["data"]["text/html"]
+    assert verdict(widget.exchanges[1])["what fixes it"] in html
+    assert "what the client sees" in html
+    assert "Send both" in widget.children[0].value  # how to use it, above the controls
+    assert repr(widget) == "CompareExchanges(left='401-basic', right='511')"

@@ -12,9 +12,7 @@ pytestmark = [
 
 def test_retry_lab_reruns_when_the_endpoint_changes():
     with notebook_page("03-retry-and-backoff.ipynb") as page:
-        # The exercise after the lab fails on purpose, which would stop Run All
-        # there; the lab comes first, so its committed outputs need no clearing.
-        run_all(page, clear_outputs=False)
+        run_all(page)
         panel = page.locator(PANEL)
         about = panel.locator(".widget-html", has_text="Outcome:")
         scroll_to(page, "11. Your turn: the retry lab", about)

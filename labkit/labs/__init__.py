@@ -9,21 +9,25 @@ never import it; the widgets and the notebooks call it.
   :data:`POLICY_CHECKS`.
 - the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
 - 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
-  :func:`compare`, the comparison table; the seed page's FastAPI handler, which
+  :func:`compare`, the comparison table (:func:`whole` shows it uncut); the seed page's FastAPI handler, which
   answers every exception with 511, as :data:`seed_page_app`,
   :func:`inspect_handler` to run a fix and :func:`check_error_response` to check it.
 - the seed page (notebooks 02 and 03): :data:`SEED_PAGE_CLAIMS`, each statement
   the course corrects, quoted exactly, with the correction and its source.
-- every exercise: :data:`ANSWER_ME` and :func:`check`, one convention.
+- every exercise: :data:`ANSWER_ME` and :func:`check`, one convention; for an
+  answer that is a function, :func:`handler_answer` with
+  :data:`ERROR_HANDLER_CONDITIONS` (notebook 02) and :func:`policy_answer` with
+  :func:`policy_conditions` (notebook 03).
 - the portal's modes (notebook 01b): :func:`survey`, what each kind of client sees,
   and :func:`survey_modes`, the same in every mode; :func:`probe_in_mode`, one
   detector's verdict in a given mode.
 - the portal's devices (notebook 01): :func:`device_rows`, each device by name.
 """
 
+from ._answers import ERROR_HANDLER_CONDITIONS, handler_answer, policy_answer, policy_conditions
 from ._captive import device_rows, probe_in_mode
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
-from ._compare import SCENARIOS, Scenario, compare, run_scenario, verdict
+from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict, whole
 from ._exercise import ANSWER_ME, Verdict, check
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
@@ -42,6 +46,7 @@ from ._survey import Sighting, survey, survey_modes
 
 __all__ = [
     "ANSWER_ME",
+    "ERROR_HANDLER_CONDITIONS",
     "EXPERIMENTS",
     "Experiment",
     "POLICY_CHECKS",
@@ -52,15 +57,19 @@ __all__ = [
     "SeedPageClaim",
     "Sighting",
     "Verdict",
+    "Whole",
     "check",
     "check_error_response",
     "check_policy",
     "compare",
     "device_rows",
     "error_middleware",
+    "handler_answer",
     "herd_over_http",
     "inspect_handler",
     "orders_app",
+    "policy_answer",
+    "policy_conditions",
     "probe_in_mode",
     "problems_of",
     "run_experiment",
@@ -70,4 +79,5 @@ __all__ = [
     "survey",
     "survey_modes",
     "verdict",
+    "whole",
 ]

@@ -4,9 +4,9 @@ ipywidgets is imported here only, so ``import labkit`` stays fast.
 """
 
 from ._compare import CompareExchanges
-from ._herd import HerdLab, plot_herd
+from ._herd import HerdLab, ScheduleChoice, describe_herd, herd_extent, plot_herd
 from ._portal import PortalModes, SignInForm
-from ._retry import RetryLab, plot_timeline
+from ._retry import RetryLab, describe_timeline, plot_timeline
 from ._status import StatusExplorer
 
 __all__ = [
@@ -14,8 +14,12 @@ __all__ = [
     "HerdLab",
     "PortalModes",
     "RetryLab",
+    "ScheduleChoice",
     "SignInForm",
     "StatusExplorer",
+    "describe_herd",
+    "describe_timeline",
+    "herd_extent",
     "plot_herd",
     "plot_timeline",
 ]

@@ -11,14 +11,20 @@ from ..labs import EXPERIMENTS, run_experiment
 from ..retry import SCHEDULES, Backoff, RetryPolicy
 from ._output import replace_output
 
-__all__ = ["RetryLab", "plot_timeline"]
+__all__ = ["RetryLab", "describe_timeline", "plot_timeline"]
 
-_COLOURS = {"done": "tab:green", "retry": "tab:orange", "refresh": "tab:blue",
-            "sign-in": "tab:purple", "stop": "tab:red"}
+# One look per decision: a marker shape as well as a colour (Okabe-Ito, safe for
+# colour-blind readers), so no two decisions differ by colour alone.
+_LOOKS = {"done": ("#0072B2", "o"), "retry": ("#E69F00", "s"), "refresh": ("#56B4E9", "^"),
+          "sign-in": ("#CC79A7", "D"), "stop": ("#D55E00", "X")}
 
 
 def plot_timeline(result, *, ax=None, title: str | None = None):
-    """One marker per attempt at its clock time, one bar per wait; returns the figure."""
+    """One marker per attempt at its clock time, one bar per wait; returns the figure.
+
+    The time axis starts at 0 and ends after the last wait (at least 1 s), so a
+    single attempt at 0 s does not get a negative axis.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -26,21 +32,38 @@ def plot_timeline(result, *, ax=None, title: str | None = None):
     else:
         fig = ax.figure
     for a in result.attempts:
-        colour = _COLOURS.get(a.decision, "grey")
+        colour, marker = _LOOKS.get(a.decision, ("grey", "o"))
         if a.delay > 0:
             ax.barh(a.attempt, a.delay, left=a.time, height=0.35, color=colour, alpha=0.25)
-        ax.plot([a.time], [a.attempt], "o", color=colour)
+        ax.plot([a.time], [a.attempt], marker, color=colour, clip_on=False)  # whole at 0 s
         ax.annotate(f"{a.status} → {a.decision}", (a.time, a.attempt), xytext=(6, 6),
                     textcoords="offset points", fontsize=8)
+    end = max([a.time + a.delay for a in result.attempts], default=0.0)
+    # Room on the right for the last label; never left of 0 s.
+    ax.set_xlim(0, max(end, 1.0) * 1.25)
     ax.set_xlabel("time on the virtual clock (s)")
     ax.set_ylabel("attempt")
     ax.set_yticks([a.attempt for a in result.attempts])
     ax.set_ylim(0.5, len(result.attempts) + 0.9)
-    ax.margins(x=0.15)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def describe_timeline(result) -> str:
+    """The timeline plot in one sentence, for readers who cannot see it."""
+    steps = "; ".join(
+        f"{a.status} at {a.time:g} s, {a.decision}" + (f" after {a.delay:g} s" if a.delay > 0 else "")
+        for a in result.attempts)
+    return (f"The plot shows {len(result.attempts)} attempt(s) on the virtual clock, one marker each "
+            f"(a bar for each wait): {steps}.")
+
+
+_HELP = ("<b>endpoint</b>: what the server does; <b>method</b> and <b>Idempotency-Key</b>: the "
+         "request; <b>schedule</b>: how to wait between attempts (<b>seed</b> changes the jitter); "
+         "drag <b>base</b> (first wait), <b>cap</b> (longest wait) and <b>attempts</b> (the budget). "
+         "Every change reruns the experiment.")
 
 
 class RetryLab(w.VBox):
@@ -53,15 +76,23 @@ class RetryLab(w.VBox):
     def __init__(self, *, experiment: str = "flaky 503", schedule: str = "full", base: float = 1.0,
                  cap: float = 30.0, attempts: int = 5, method: str = "GET", seed: int = 0) -> None:
         style = {"description_width": "initial"}
-        self.experiment = w.Dropdown(options=list(EXPERIMENTS), value=experiment, description="endpoint")
-        self.schedule = w.Dropdown(options=list(SCHEDULES), value=schedule, description="schedule")
+        self.experiment = w.Dropdown(options=list(EXPERIMENTS), value=experiment, description="endpoint",
+                                     tooltip="the lab endpoint and what it does wrong")
+        self.schedule = w.Dropdown(options=list(SCHEDULES), value=schedule, description="schedule",
+                                   tooltip="how long to wait before each retry")
         self.method = w.Dropdown(options=["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"],
-                                 value=method, description="method")
-        self.key = w.Checkbox(value=False, description="Idempotency-Key", style=style)
-        self.base = w.FloatLogSlider(value=base, base=10, min=-2, max=1, step=0.1, description="base s")
-        self.cap = w.FloatSlider(value=cap, min=1, max=120, step=1, description="cap s")
-        self.attempts = w.IntSlider(value=attempts, min=1, max=12, description="attempts")
-        self.seed = w.IntText(value=seed, description="seed", layout={"width": "10em"})
+                                 value=method, description="method",
+                                 tooltip="POST and PATCH are retried only with an Idempotency-Key")
+        self.key = w.Checkbox(value=False, description="Idempotency-Key", style=style,
+                              tooltip="send the same key on every attempt")
+        self.base = w.FloatLogSlider(value=base, base=10, min=-2, max=1, step=0.1, description="base s",
+                                      tooltip="the first wait, in seconds (log scale)")
+        self.cap = w.FloatSlider(value=cap, min=1, max=120, step=1, description="cap s",
+                                  tooltip="no wait is longer than this")
+        self.attempts = w.IntSlider(value=attempts, min=1, max=12, description="attempts",
+                                    tooltip="requests in all, the first included")
+        self.seed = w.IntText(value=seed, description="seed", layout={"width": "10em"},
+                            tooltip="another seed draws other jitter")
         self.about = w.HTML()
         self.out = w.Output(layout={"border": "1px solid #ccc", "min_height": "6em"})
         self.result = None
@@ -69,7 +100,7 @@ class RetryLab(w.VBox):
                     self.attempts, self.seed]
         for c in controls:
             c.observe(lambda _: self.update(), names="value")
-        super().__init__([w.HBox([self.experiment, self.method, self.key]),
+        super().__init__([w.HTML(_HELP), w.HBox([self.experiment, self.method, self.key]),
                           w.HBox([self.schedule, self.seed]),
                           w.HBox([self.base, self.cap, self.attempts]), self.about, self.out])
         self.update()
@@ -89,7 +120,8 @@ class RetryLab(w.VBox):
                             f"Outcome: <b>{self.result.decision}</b> after "
                             f"{len(self.result.attempts)} attempt(s), {self.result.elapsed:g} s."
                             f"{_waits_for(self.result.response)}")
-        replace_output(self.out, self.result.timeline, plot_timeline(self.result, title=name))
+        replace_output(self.out, self.result.timeline, plot_timeline(self.result, title=name),
+                       describe_timeline(self.result) + "\n")
         return self.result
 
     def __repr__(self) -> str:  # nbval compares this text: keep it stable

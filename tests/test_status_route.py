@@ -178,3 +178,10 @@ def test_205_reset_content_carries_no_content():
     r = labkit.Simulator(name="reset-content").client().get("/status/205")
     assert r.status_code == 205 and r.content == b"" and r.headers["content-length"] == "0"
     assert "content-type" not in r.headers
+
+
+def test_403_meaning_follows_rfc_9110_not_rfc_2616():
+    from labkit import status_info
+
+    meaning = status_info(403).meaning
+    assert "will not help" not in meaning and "RFC 9110 section 15.5.4" in meaning

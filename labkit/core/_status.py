@@ -1,7 +1,9 @@
 """What a status code means, from the standard library's registry.
 
 Reason phrases and one-line meanings come from :class:`http.HTTPStatus`
-(the IANA registry), never from a hand-written table.
+(the IANA registry), never from a hand-written table, except where its
+description contradicts RFC 9110: those few are corrected below, with the
+section they come from.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ _CLASSES = {
     3: "Redirection",
     4: "Client Error",
     5: "Server Error",
+}
+
+
+# http.HTTPStatus keeps RFC 2616's "Request forbidden -- authorization will not
+# help"; RFC 9110 section 15.5.4 says the client "MAY repeat the request with new
+# or different credentials".
+_CORRECTED = {
+    403: "The server understood the request but refuses to fulfill it; other credentials "
+         "may be accepted (RFC 9110 section 15.5.4).",
 }
 
 
@@ -57,7 +68,8 @@ def status_info(code: int) -> StatusInfo:
             klass,
             False,
         )
-    return StatusInfo(code, status.phrase, status.description + ".", klass, True)
+    meaning = _CORRECTED.get(code, status.description + ".")
+    return StatusInfo(code, status.phrase, meaning, klass, True)
 
 
 def parse_status(text: str) -> int:

@@ -28,7 +28,7 @@ import math
 import threading
 
 from ..core import Clock, Request, Response, json_response, problem
-from ._keyed import BadParam, client_key, trim
+from ._keyed import BadParam, client_key, forget, trim
 
 __all__ = ["ContentionModel", "ContentionRoute"]
 
@@ -106,9 +106,7 @@ class ContentionRoute:
             return exc.response(request)
         method = request.method
         if method == "DELETE":
-            with self._lock:
-                self._models.pop(key, None)
-            return Response(204)
+            return forget(self._models, self._lock, key)
         if request.path.rstrip("/") == "/contention/stats":
             with self._lock:
                 model = self._models.get(key)

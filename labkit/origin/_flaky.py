@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from ..core import json_response, Disconnect, Request, Response, Stall, problem
-from ._keyed import BadParam, choice, client_key, number, trim
+from ._keyed import BadParam, choice, client_key, forget, number, trim
 
 __all__ = ["FlakyRoute"]
 
@@ -30,9 +30,7 @@ class FlakyRoute:
         try:
             key = client_key(request)
             if request.method == "DELETE":
-                with self._lock:
-                    self._calls.pop(key, None)
-                return Response(204)
+                return forget(self._calls, self._lock, key)
             fail = int(number(request, "fail", 2, lo=0, hi=1000))
             mode = choice(request, "mode", MODES)
             status = int(number(request, "status", 503, lo=400, hi=599))

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from ..core import Request, Response, problem
 
-__all__ = ["BadParam", "MAX_KEYS", "choice", "client_key", "number", "query", "trim"]
+__all__ = ["BadParam", "MAX_KEYS", "choice", "client_key", "forget", "number", "query", "trim"]
 
 MAX_KEY = 64
 # State is kept per key; bound it so a long-running server fed fresh keys
@@ -72,3 +72,10 @@ def trim(table: dict) -> None:
     """Forget the oldest entries of ``table`` beyond :data:`MAX_KEYS` (call under the lock)."""
     while len(table) > MAX_KEYS:
         del table[next(iter(table))]
+
+
+def forget(table: dict, lock, key: str) -> Response:
+    """``DELETE ?key=K``: forget K's state, so an experiment can start again from scratch."""
+    with lock:
+        table.pop(key, None)
+    return Response(204)

@@ -23,7 +23,7 @@ import math
 import threading
 
 from ..core import Clock, Request, Response, http_date, json_response, problem
-from ._keyed import BadParam, choice, client_key, number, trim
+from ._keyed import BadParam, choice, client_key, forget, number, trim
 
 __all__ = ["RETRY_AFTER_FORMS", "OutageModel", "OutageRoute"]
 
@@ -140,9 +140,7 @@ class OutageRoute:
             return exc.response(request)
         now = self.clock.time()
         if request.method == "DELETE":
-            with self._lock:
-                self._models.pop(key, None)
-            return Response(204)
+            return forget(self._models, self._lock, key)
         if request.path.rstrip("/") == "/outage/stats":
             with self._lock:
                 model = self._models.get(key)

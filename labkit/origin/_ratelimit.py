@@ -12,7 +12,7 @@ import math
 import threading
 
 from ..core import json_response, Clock, Request, Response, problem
-from ._keyed import BadParam, client_key, number, trim
+from ._keyed import BadParam, client_key, forget, number, trim
 
 __all__ = ["RateLimitRoute"]
 
@@ -28,9 +28,7 @@ class RateLimitRoute:
         try:
             key = client_key(request)
             if request.method == "DELETE":
-                with self._lock:
-                    self._buckets.pop(key, None)
-                return Response(204)
+                return forget(self._buckets, self._lock, key)
             rate = number(request, "rate", 1.0, lo=0.001, hi=1e6, kind=float)
             burst = int(number(request, "burst", 3, lo=1, hi=1_000_000))
         except BadParam as exc:

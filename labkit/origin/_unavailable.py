@@ -15,7 +15,7 @@ import math
 import threading
 
 from ..core import json_response, Clock, Request, Response, http_date, problem
-from ._keyed import BadParam, choice, client_key, number, trim
+from ._keyed import BadParam, choice, client_key, forget, number, trim
 
 __all__ = ["UnavailableRoute"]
 
@@ -30,9 +30,7 @@ class UnavailableRoute:
         try:
             key = client_key(request)
             if request.method == "DELETE":
-                with self._lock:
-                    self._until.pop(key, None)
-                return Response(204)
+                return forget(self._until, self._lock, key)
             wait = number(request, "retry_after", 5, lo=0, hi=86400)
             form = choice(request, "form", ("seconds", "date"))
         except BadParam as exc:

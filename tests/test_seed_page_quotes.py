@@ -1,7 +1,7 @@
 """Every quote the course attributes to the seed page occurs in the page, word for word.
 
-The page's text is ``shared/seed-page.txt`` beside the repository (``/work/shared`` for
-``/work/main``; a worktree looks further up). The quotes live in one table,
+The page's text is ``shared/seed-page.txt`` beside the repository, and a copy of it is
+``tests/data/seed-page.txt``, so every clone checks the quotes. The quotes live in one table,
 ``labkit.labs.SEED_PAGE_CLAIMS``, which the notebooks render; notebook prose may quote the
 page too, and every double-quoted string in a paragraph that names the page ("seed page",
 "public page"), or in a block quote right after such a paragraph, is checked the same way.

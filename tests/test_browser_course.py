@@ -219,32 +219,52 @@ def wait_for_widgets(page, timeout_ms: int = STEP_TIMEOUT) -> None:
         page.wait_for_timeout(250)
 
 
-def screenshot(page, name: str, stage: str, record_property) -> Path:
-    """The whole notebook in one picture: JupyterLab scrolls inside its panel, not
-    the page, so the viewport is made as tall as the notebook for the shot."""
+_BELOW_JS = """(panel) => {
+  const outer = document.querySelector(panel + ' .jp-WindowedPanel-outer');
+  const cells = document.querySelectorAll(panel + ' .jp-Cell');
+  if (!outer || !cells.length) return 0;
+  return Math.ceil(cells[cells.length - 1].getBoundingClientRect().bottom - outer.getBoundingClientRect().bottom);
+}"""
+MAX_SHOT_HEIGHT = 16_000  # Chromium's largest texture; a longer notebook is shot in parts
+
+
+def screenshot(page, name: str, stage: str, record_property) -> list[Path]:
+    """The whole notebook: JupyterLab scrolls inside its panel, not the page, so the
+    viewport is made as tall as the notebook (or shot in parts when taller than that)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{Path(name).stem}-{stage}.png"
     size = page.viewport_size
+    page.evaluate("(panel) => { const o = document.querySelector(panel + ' .jp-WindowedPanel-outer'); "
+                  "if (o) o.scrollTop = 0; }", PANEL)
     for _ in range(3):  # off-screen cells have estimated heights until painted: measure again
         # How far the last cell reaches below the panel (not the scroll height: the
         # notebook pads its end by a screenful, which grows with the viewport).
-        extra = page.evaluate("""(panel) => {
-          const outer = document.querySelector(panel + ' .jp-WindowedPanel-outer');
-          const cells = document.querySelectorAll(panel + ' .jp-Cell');
-          if (!outer || !cells.length) return 0;
-          outer.scrollTop = 0;
-          return Math.ceil(cells[cells.length - 1].getBoundingClientRect().bottom - outer.getBoundingClientRect().bottom);
-        }""", PANEL)
-        if extra <= 0:
+        extra = page.evaluate(_BELOW_JS, PANEL)
+        if extra <= 0 or page.viewport_size["height"] >= MAX_SHOT_HEIGHT:
             break
-        height = min(page.viewport_size["height"] + extra + 40, 16_000)
+        height = min(page.viewport_size["height"] + extra + 40, MAX_SHOT_HEIGHT)
         page.set_viewport_size({"width": size["width"], "height": height})
         page.wait_for_timeout(400)
-    page.screenshot(path=str(path))
+    paths = []
+    while True:
+        part = f"-{len(paths) + 1}" if paths or page.evaluate(_BELOW_JS, PANEL) > 0 else ""
+        path = SCREENSHOTS / f"{Path(name).stem}-{stage}{part}.png"
+        page.screenshot(path=str(path))
+        paths.append(path)
+        if page.evaluate(_BELOW_JS, PANEL) <= 0 or len(paths) >= 5:
+            break
+        page.evaluate("(panel) => { const o = document.querySelector(panel + ' .jp-WindowedPanel-outer'); "
+                      "o.scrollTop += o.clientHeight - 200; }", PANEL)  # a little overlap between parts
+        page.wait_for_timeout(400)
+        below = page.evaluate(_BELOW_JS, PANEL)
+        if below < 0:  # the last part: no screenful of blank under the notebook's end
+            page.set_viewport_size({"width": size["width"], "height": max(size["height"],
+                                                                          page.viewport_size["height"] + below + 40)})
+            page.wait_for_timeout(200)
     page.set_viewport_size(size)
-    record_property(f"screenshot-{stage}", str(path))
-    print(f"screenshot ({stage}): {path}")
-    return path
+    for path in paths:
+        record_property(f"screenshot-{stage}", str(path))
+        print(f"screenshot ({stage}): {path}")
+    return paths
 
 
 # -- The test

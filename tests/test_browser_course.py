@@ -32,11 +32,6 @@ pytestmark = [
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
-# Notebooks whose exercises are being moved to labkit.labs.check(): until then
-# an unanswered exercise ends in a deliberate AssertionError (tagged
-# raises-exception). Only that failure is expected of them; any other fails.
-MID_REVISION = ("02-", "03-", "04-")
-
 VERDICTS = ("Waiting for your answer", "Not yet:", "Right:")
 TRACEBACK = "Traceback (most recent call last)"
 # What an error output shows: IPython's traceback, or (SyntaxError) the exception line alone.
@@ -287,11 +282,10 @@ def test_notebook_as_a_learner_lives_it(notebook, record_property):
 
     # 2. No traceback, no unrendered widget.
     problems: list[str] = []
-    expected_errors = []  # deliberate, in a cell tagged raises-exception
     for index, line in error_outputs(page):
         tags = cells[index].get("metadata", {}).get("tags", [])
         where = f"cell {index} (tags {tags})" if tags else f"cell {index}"
-        (expected_errors if "raises-exception" in tags else problems).append(f"after Run All, {where}: {line}")
+        problems.append(f"after Run All, {where}: {line}")
     problems += [f"after Run All, cell {i}: widget not rendered: {t!r}" for i, t in unrendered_widgets(page)]
 
     # 3.-5.
@@ -301,10 +295,6 @@ def test_notebook_as_a_learner_lives_it(notebook, record_property):
     problems += open_every_link(page, name)
 
     print(f"{name}: {time.monotonic() - started:.1f} s in all")
-    if expected_errors and not problems and name.startswith(MID_REVISION):
-        pytest.xfail("mid-revision: unanswered exercises still raise (raises-exception): "
-                     + "; ".join(expected_errors))
-    problems = expected_errors + problems
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)
 
 

@@ -135,10 +135,20 @@ class Gateway:
         self.mode = mode
         self.https = https
         self.drop_seconds = float(drop_seconds)
-        #: ``"host:port"`` where this gateway listens, for direct visits; None in-process only.
         self.address = address
 
     # -- configuration ---------------------------------------------------
+    @property
+    def address(self) -> str | None:
+        """``"host:port"`` where this gateway listens, for direct visits; None in-process only."""
+        return self._address
+
+    @address.setter
+    def address(self, value: str | None) -> None:
+        # Split once here, not on every request that passes the gateway.
+        self._address = value
+        self._own_host, self._own_port = _split_host_port(value) if value else ("", None)
+
     @property
     def mode(self) -> str:
         """The name of the current mode; set a name from :data:`MODES` (or a :class:`PortalMode`)."""
@@ -226,7 +236,8 @@ class Gateway:
         if request.method == "CONNECT" or not self.address:
             return None
         target = request.authority or request.header("host") or ""
-        own = self._own_address(target)
+        host, port = _split_host_port(target)
+        own = self._own_address(host, port)
         if own is not None:
             return f"http://{own}"
         # A reverse proxy listens on another port than ours, so the Host it
@@ -235,15 +246,14 @@ class Gateway:
         # was rebound to 127.0.0.1, say): it may set any header on its own
         # origin, so its X-Forwarded-Prefix would let that page use the
         # portal's forms.
-        if request.authority is None and _split_host_port(target)[1] != _split_host_port(self.address)[1]:
+        if request.authority is None and port != self._own_port:
             return _forwarded_prefix(request.header("x-forwarded-prefix"))
         return None
 
-    def _own_address(self, target: str) -> str | None:
-        # target as "host:port" if it names this gateway's address, else None.
-        host, port = _split_host_port(target)
-        own_host, own_port = _split_host_port(self.address)
-        if port is None or port != own_port or not host:
+    def _own_address(self, host: str, port: int | None) -> str | None:
+        # "host:port" if the target names this gateway's address, else None.
+        own_host = self._own_host
+        if port is None or port != self._own_port or not host:
             return None
         # Not any name with our port: a page whose host name was rebound to our
         # address would then be served the portal as its own origin.

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..core import cache_directives
+from ..core import cache_directives, media_type
 from ..gateway import DETECTORS, MODES, Gateway, run_probes
 from ..transport import InProcessTransport
 
@@ -110,7 +110,7 @@ def _api(client: httpx.Client, url: str) -> Sighting:
         r = client.get(url, headers={"accept": "application/json"}, follow_redirects=True)
     except httpx.HTTPError as exc:
         return Sighting("API client", 0, f"no answer: {type(exc).__name__}")
-    ctype = r.headers.get("content-type", "").split(";")[0]
+    ctype = media_type(r.headers.get("content-type"))
     status = r.status_code
     if status == 511 and ctype == "application/problem+json":
         sees = f"problem+json: the network, not the API; sign in at {r.json().get('login_url')}"

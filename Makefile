@@ -82,7 +82,7 @@ load: install
 # uvloop keeps pyproject.toml's marker: it has no Windows build, and Windows learners install from this file.
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | \
-	  sed -e '1i # Pinned, complete environment for make (pip install -r). Regenerate with: make lock' \
+	  sed -e "1i # Pinned, complete environment for 'make' (pip install -r). Regenerate with: make lock" \
 	      -e 's/^uvloop==.*/& ; sys_platform != "win32"/' > requirements.lock
 
 clean:

@@ -176,6 +176,9 @@ class RedactionPolicy:
     paths: tuple[str, ...] = DEFAULT_PATHS
     keep: tuple[str, ...] = DEFAULT_KEEP
     _compiled: tuple = field(init=False, repr=False, compare=False, default=())
+    # Bumped by every change of patterns, so a display that memoises its
+    # redacted output (the origin's /status echo) knows when to redo it.
+    revision: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         self.headers, self.fields = tuple(self.headers), tuple(self.fields)
@@ -189,6 +192,7 @@ class RedactionPolicy:
             _Matcher(self.fields, self.keep),
             tuple(re.compile(p) for p in self.paths),
         )
+        self.revision += 1
 
     # -- changing the policy ---------------------------------------------------
     def extend(self, *, headers: Iterable[str] = (), fields: Iterable[str] = (),

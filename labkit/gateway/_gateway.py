@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from ..core import GATEWAY_NAME, Clock, Handler, RealClock, Request, Response, http_date
@@ -297,6 +298,7 @@ def _forwarded_prefix(value: str | None) -> str | None:
     return value.strip().rstrip("/")
 
 
+@lru_cache(maxsize=1024)  # every request names a host; the same few, over and over
 def _split_host_port(target: str) -> tuple[str, int | None]:
     # "Host" syntax: uri-host [ ":" port ] (RFC 9112 section 3.2); an IPv6
     # literal keeps its brackets. No port means http's, 80; a bad one, None.

@@ -91,6 +91,9 @@ class FakeServer:
         self.running = True
         return self
 
+    def request_stop(self):
+        pass
+
     def stop(self):
         self.running = False
 

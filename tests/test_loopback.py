@@ -6,11 +6,13 @@ import socket
 import subprocess
 import sys
 import threading
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from labkit import LoopbackServer, NotLoopbackError, Origin, Simulator, VirtualClock
+from labkit.core import Response
 
 
 @pytest.fixture(scope="module")
@@ -143,17 +145,57 @@ def test_starting_twice_neither_fails_nor_leaks():
     url1 = first.origin_url
     first.serve()  # idempotent
     assert first.origin_url == url1
-    second = Simulator(name="test-twice").serve()  # a re-run notebook cell
+    first.origin.mount("which", lambda request: Response(200, [], b"first"), "which simulator answers")
+    second = Simulator(name="test-twice")  # a re-run notebook cell
+    second.origin.mount("which", lambda request: Response(200, [], b"second"), "which simulator answers")
+    second.serve()
     threads = [t for t in threading.enumerate() if t.name == "labkit-test-twice:origin"]
     assert len(threads) == 1
-    port1 = int(url1.rsplit(":", 1)[1])
-    with socket.socket() as s:  # the first port was released
-        s.bind(("127.0.0.1", port1))
-    assert httpx.get(second.origin_url + "/status/200").status_code == 200
+    # The running server was taken over: same address (links printed earlier
+    # still open), and the new simulator answers.
+    assert second.origin_url == url1
+    assert httpx.get(url1 + "/which").text == "second"
+    assert second.gateway.address == urlsplit(second.gateway_url).netloc
+    with pytest.raises(RuntimeError, match="not serving"):
+        first.origin_url
+    first.stop()  # the old simulator no longer owns the server: nothing stops
+    assert httpx.get(url1 + "/which").text == "second"
     second.stop()
     second.stop()  # safe twice
+    port1 = int(url1.rsplit(":", 1)[1])
+    with socket.socket() as s:  # the port was released
+        s.bind(("127.0.0.1", port1))
     assert {t.name for t in threading.enumerate()} <= before | {"labkit-test-twice:origin"}
     assert not any(t.name == "labkit-test-twice:origin" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_restart_with_other_settings_starts_afresh():
+    first = LoopbackServer(Origin(), name="test-resettle").start()
+    try:
+        second = LoopbackServer(Origin(), name="test-resettle", request_timeout=3.0).start()
+        assert not first.running and second.running
+        assert httpx.get(second.url + "/status/200").status_code == 200
+        url = second.url
+        taken = LoopbackServer(Origin(), name="test-resettle", request_timeout=3.0).start()
+        assert taken.url == url and not second.running
+    finally:
+        LoopbackServer.stop_all()
+    assert not taken.running
+
+
+def test_re_serving_a_running_simulator_is_instant():
+    # Correctness, not speed: a takeover starts no thread and binds no port.
+    first = Simulator(name="test-instant").serve()
+    gateway_url = first.gateway_url
+    try:
+        threads = threading.active_count()
+        for _ in range(5):
+            again = Simulator(name="test-instant").serve()
+        assert threading.active_count() == threads
+        assert again.gateway_url == gateway_url
+        assert httpx.get(again.origin_url + "/status/204").status_code == 204
+    finally:
+        again.stop()
 
 
 def test_process_exits_cleanly_with_a_running_server():

@@ -185,3 +185,31 @@ def test_403_meaning_follows_rfc_9110_not_rfc_2616():
 
     meaning = status_info(403).meaning
     assert "will not help" not in meaning and "RFC 9110 section 15.5.4" in meaning
+
+
+def test_the_echo_follows_the_redaction_policy_as_it_changes(client):
+    # The echo is memoised per request shape; extending the one policy must
+    # still change the very next echo of the same request.
+    from labkit.core import DEFAULT_REDACTION
+
+    request = ("/status/200?tenant_pin=1234", {"X-Lab-Echo-Probe": "visible-value"})
+    before = client.get(request[0], headers=request[1]).json()["request"]
+    assert before["headers"]["x-lab-echo-probe"] == "visible-value"
+    assert before["query"]["tenant_pin"] == "1234"
+    saved = DEFAULT_REDACTION.copy()
+    try:
+        DEFAULT_REDACTION.extend(headers=["x-lab-echo-probe"], fields=["tenant_pin"])
+        after = client.get(request[0], headers=request[1]).json()["request"]
+    finally:
+        DEFAULT_REDACTION.headers, DEFAULT_REDACTION.fields = saved.headers, saved.fields
+        DEFAULT_REDACTION.extend()  # recompile the restored patterns
+    assert "visible-value" not in after["headers"]["x-lab-echo-probe"]
+    assert after["query"]["tenant_pin"] == REDACTED
+    restored = client.get(request[0], headers=request[1]).json()["request"]
+    assert restored == before
+
+
+def test_request_ids_are_unique_and_sixteen_hex_digits(client):
+    ids = {client.get("/status/200").headers["x-request-id"] for _ in range(500)}
+    assert len(ids) == 500
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)

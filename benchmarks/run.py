@@ -1,14 +1,28 @@
-"""Foundation benchmarks (run on demand: `make bench`, or `.venv/bin/python benchmarks/run.py`).
+"""Every benchmark, each figure beside its peer (run on demand: `make bench`).
+
+Run it on a quiet machine: nothing else running, not even a test suite.
+This script measures, in one run:
 
 1. Loopback: `wrk -t2 -c32 -d{S}s --latency URL/status/511` against `labkit serve`
    and, in the same run and interleaved, against httpbin 0.10 under `gunicorn -w 2`
-   (installed on demand into benchmarks/.peers, never into the project's venv).
+   (installed on demand into benchmarks/.peers, never into the project's venv) and
+   a 20-line raw ASGI app on the same uvicorn (the ceiling for a Python app here).
 2. In-process: exchanges per second through `httpx.Client` with labkit's transport,
    against the ceiling of httpx's own MockTransport with a trivial handler.
-3. Start-up: `import labkit` plus a ready loopback server, in a fresh interpreter.
+3. Start-up: `import labkit` plus ready loopback servers, in a fresh interpreter;
+   and re-serving: a new `Simulator().serve()` in a kernel where one already runs
+   (what re-running a notebook cell does).
 
-Prints a table and writes benchmarks/results/foundation.json. Aims (issue 2):
-loopback >= 6x httpbin; in-process >= 80% of the MockTransport ceiling; start-up < 0.5 s.
+then runs, each as its own process: benchmarks/gateway.py (pass-through after
+sign-in against the origin alone), benchmarks/herd.py (10,000 clients, every
+scenario and schedule) and benchmarks/notebooks.py (the course in one kernel).
+Prints every figure with its aim, and writes benchmarks/results/foundation.json
+and benchmarks/results/summary.json (the others write their own files there).
+
+Aims (issue 11): loopback >= 6x httpbin and >= 0.82 of the raw ASGI app;
+gateway pass-through >= 0.9 of the origin; in-process >= 80% of the
+MockTransport ceiling; herd of 10,000 < 2 s for every case; start-up and
+re-serving < 0.25 s; notebooks 00-04 in one kernel < 6 s.
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import shutil
 import statistics
@@ -178,20 +193,58 @@ def startup(rounds: int) -> dict:
     return {"median_s": statistics.median(times), "max_s": max(times)}
 
 
+# A re-run notebook cell: a new simulator of the same name, served while the old one runs.
+RESERVE = (
+    "import json, time, httpx, labkit; labkit.Simulator().serve(); times = []\n"
+    "for _ in range(ROUNDS):\n"
+    "    t = time.perf_counter(); s = labkit.Simulator().serve(); times.append(time.perf_counter() - t)\n"
+    "    assert httpx.get(s.origin_url + '/status/200').status_code == 200\n"
+    "print(json.dumps(times))"
+)
+
+
+def reserve(rounds: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", RESERVE.replace("ROUNDS", str(rounds))],
+                          capture_output=True, text=True, check=True)
+    times = json.loads(done.stdout)
+    return {"median_s": statistics.median(times), "max_s": max(times)}
+
+
+def run_script(name: str, *args: str) -> dict | None:
+    """Run benchmarks/NAME.py in its own process (it prints its table); read back its results file."""
+    print(f"\n== benchmarks/{name}.py {' '.join(args)}", flush=True)
+    done = subprocess.run([sys.executable, str(HERE / f"{name}.py"), *args])
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        print(f"benchmarks/{name}.py wrote no results (exit code {done.returncode})")
+        return None
+    return json.loads(path.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-loopback", action="store_true")
+    parser.add_argument("--only-foundation", action="store_true",
+                        help="skip the gateway, herd and notebook benchmarks")
     args = parser.parse_args()
 
-    report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
-    report["startup"] = startup(5)
-    print(f"import labkit + ready server: median {report['startup']['median_s']*1000:.0f} ms "
-          f"(max {report['startup']['max_s']*1000:.0f} ms; aim < 500 ms)")
+    report = {"command": " ".join(["python", *sys.argv]),
+              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                          "platform": platform.platform()}}
+    summary: list[tuple[str, str, str, bool | None]] = []  # figure, value, aim, met
+    report["startup"] = st = startup(5)
+    print(f"import labkit + ready servers: median {st['median_s']*1000:.0f} ms (max {st['max_s']*1000:.0f} ms; aim < 250 ms)")
+    summary.append(("start-up (import + ready servers)", f"{st['median_s']*1000:.0f} ms", "< 250 ms", st["median_s"] < 0.25))
+    report["reserve"] = rs = reserve(7)
+    print(f"re-serving a running simulator: median {rs['median_s']*1000:.1f} ms (max {rs['max_s']*1000:.1f} ms; aim < 250 ms)")
+    summary.append(("re-serving a running simulator", f"{rs['median_s']*1000:.1f} ms", "< 250 ms", rs["median_s"] < 0.25))
     report["in_process"] = ip = in_process(0.5, 12)
     print(f"in-process (best of 12 rounds): labkit {ip['labkit']:,.0f}/s vs MockTransport ceiling {ip['mock_ceiling']:,.0f}/s "
           f"= {ip['fraction']:.0%} (aim >= 80%)")
+    summary.append(("in-process vs MockTransport", f"{ip['labkit']:,.0f} vs {ip['mock_ceiling']:,.0f}/s = {ip['fraction']:.2f}",
+                    ">= 0.80", ip["fraction"] >= 0.8))
     if not args.skip_loopback:
         report["loopback"] = lb = loopback(args.seconds, args.rounds)
         if "skipped" in lb:
@@ -201,13 +254,41 @@ def main() -> None:
             if "httpbin" in lb:
                 line += (f" vs httpbin+gunicorn -w 2 {lb['httpbin']['rps_median']:,.0f} req/s "
                          f"= {lb['ratio']:.2f}x (aim >= 6x)")
+                summary.append(("loopback vs httpbin (gunicorn -w 2)",
+                                f"{lb['labkit']['rps_median']:,.0f} vs {lb['httpbin']['rps_median']:,.0f} req/s = {lb['ratio']:.2f}x",
+                                ">= 6x", lb["ratio"] >= 6))
             print(line)
             print(f"  raw ASGI app on uvicorn (the ceiling): {lb['raw_asgi']['rps_median']:,.0f} req/s"
                   + (f" = {lb['raw_ratio']:.2f}x httpbin" if "raw_ratio" in lb else "")
-                  + f"; labkit reaches {lb['of_raw']:.0%} of it")
+                  + f"; labkit reaches {lb['of_raw']:.0%} of it (aim >= 82%)")
+            summary.append(("loopback vs raw ASGI app", f"{lb['labkit']['rps_median']:,.0f} vs "
+                            f"{lb['raw_asgi']['rps_median']:,.0f} req/s = {lb['of_raw']:.2f}", ">= 0.82", lb["of_raw"] >= 0.82))
             print("  p50/p99 labkit:", [(r["p50"], r["p99"]) for r in lb["labkit"]["runs"]])
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "foundation.json").write_text(json.dumps(report, indent=2))
+    if not args.only_foundation:
+        gw = run_script("gateway", "--seconds", str(max(3, args.seconds // 2)), "--rounds", str(args.rounds))
+        if gw and "wrk" in gw:
+            o, g = gw["wrk"]["origin c32"]["rps"], gw["wrk"]["gateway c32"]["rps"]
+            summary.append(("gateway pass-through vs origin alone", f"{g:,.0f} vs {o:,.0f} req/s = {g / o:.2f}",
+                            ">= 0.90", g / o >= 0.9))
+        hd = run_script("herd", "--repeat", "3")
+        if hd:
+            big = [r for r in hd["herd"] if r["clients"] == 10_000]
+            worst = max(big, key=lambda r: r["wall_s"])
+            summary.append((f"herd of 10,000, slowest of {len(big)} cases", f"{worst['wall_s']:.2f} s "
+                            f"({worst['scenario']}, {worst['schedule']})", "< 2 s", worst["wall_s"] < 2))
+        nb = run_script("notebooks", "--rounds", "3")
+        if nb:
+            summary.append((f"the course in one kernel ({len(nb['notebooks'])} notebooks)",
+                            f"{nb['median_total_s']:.2f} s", "< 6 s", nb["median_total_s"] < 6))
+    print("\n== summary (one run; ratios are to the peer measured in the same run)")
+    width = max(len(f) for f, *_ in summary)
+    for figure, value, aim, met in summary:
+        print(f"  {figure:{width}}  {value:42}  aim {aim:9}  {'met' if met else 'MISSED'}")
+    (RESULTS / "summary.json").write_text(json.dumps(
+        {"command": report["command"], "machine": report["machine"],
+         "figures": [{"figure": f, "value": v, "aim": a, "met": m} for f, v, a, m in summary]}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

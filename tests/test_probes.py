@@ -235,11 +235,10 @@ def test_run_probes_names_windows_and_reads_it(sim):
 
 def test_probe_table_has_every_detector_in_both_states(sim):
     rows = probe_table(sim.gateway)
-    assert [(r["detector"], r["state"]) for r in rows] == (
-        [(label, "captive (rfc6585)") for label in DETECTORS.values()]
-        + [(label, "signed in") for label in DETECTORS.values()])
-    captive = {r["detector"]: r for r in rows[:len(DETECTORS)]}
-    online = {r["detector"]: r for r in rows[len(DETECTORS):]}
+    assert [(r["detector"], r["state"]) for r in rows] == [
+        (label, state) for label in DETECTORS.values() for state in ("captive (rfc6585)", "signed in")]
+    captive = {r["detector"]: r for r in rows[0::2]}
+    online = {r["detector"]: r for r in rows[1::2]}
     assert {label: r["verdict"] for label, r in captive.items()} == {
         "Android": "no internet", "Apple": "portal", "Chromium": "portal", "Firefox": "portal",
         "NetworkManager": "portal", "Windows": "portal"}

@@ -66,39 +66,41 @@ def probe_in_mode(gateway: Gateway, mode: str, detector: str = "android", *,
 
 
 def probe_table(gateway: Gateway, *, device: str = PROBE_DEVICE) -> list[dict]:
-    """One row per detector of :data:`~labkit.gateway.DETECTORS` and portal state.
+    """Two rows per detector of :data:`~labkit.gateway.DETECTORS`: captive, then signed in.
 
-    The states are "captive" (``device`` signed out, the gateway in its
-    current mode) and "signed in" (``device`` signed in with the portal's
-    first account). Each row holds what the detector asks, the answer it
-    expects when online (from :data:`~labkit.gateway.DETECTOR_RULES`, the
-    probe host's exact answer), what it got through the gateway, its verdict
-    and reason, and the source of its rule. ``device`` is signed out again
-    afterwards, even if a probe fails.
+    "captive" is ``device`` signed out with the gateway in its current mode;
+    "signed in" is ``device`` signed in with the portal's first account. Each
+    row holds what the detector asks, the answer it expects when online (from
+    :data:`~labkit.gateway.DETECTOR_RULES`: the probe host's exact answer),
+    what it got through the gateway, its verdict and reason, and the source of
+    its rule. ``device`` is signed out again afterwards, even if a probe fails.
     """
     portal = gateway.portal
-    rows = []
+    captive_state = f"captive ({gateway.mode})"
+    seen = {}
     try:
-        for state in ("captive", "signed in"):
+        for state in (captive_state, "signed in"):
             portal.sign_out(device)
             if state == "signed in":
                 portal.sign_in(device, *next(iter(portal.users.items())))
             with httpx.Client(transport=InProcessTransport(gateway, client=(device, 50003))) as client:
-                results = run_probes(client)
-            for result in results:
-                rule = DETECTOR_RULES[result.probe]
-                rows.append({
-                    "detector": DETECTORS[result.probe],
-                    "state": f"captive ({gateway.mode})" if state == "captive" else state,
-                    "asks": rule.url,
-                    "online answer": _expected(rule.online_status, rule.online_body),
-                    "got": result.answer,
-                    "verdict": result.verdict,
-                    "reason": result.reason,
-                    "rule from": rule.source,
-                })
+                seen[state] = run_probes(client)
     finally:
         portal.sign_out(device)
+    rows = []
+    for captive, online in zip(seen[captive_state], seen["signed in"]):
+        for state, result in ((captive_state, captive), ("signed in", online)):
+            rule = DETECTOR_RULES[result.probe]
+            rows.append({
+                "detector": DETECTORS[result.probe],
+                "state": state,
+                "asks": rule.url,
+                "online answer": _expected(rule.online_status, rule.online_body),
+                "got": result.answer,
+                "verdict": result.verdict,
+                "reason": result.reason,
+                "rule from": rule.source,
+            })
     return rows
 
 

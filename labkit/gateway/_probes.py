@@ -322,9 +322,11 @@ def windows_verdict(status: int, body: bytes, *, expected: bytes = WINDOWS_CONNE
     only a 200 counts as "successfully downloads", and that any HTTP answer
     without the text (a 511, a 302, a login page) is a hotspot, for which
     Windows opens the browser at ``/redirect`` and the portal intercepts
-    it. The DNS step (dns.msftncsi.com should resolve to 131.107.255.255,
-    a value Microsoft's older Windows 7 reference gave; the article above
-    names only the lookup) cannot be simulated: the lab has no DNS.
+    it. The DNS step cannot be simulated: the lab has no DNS. (The address
+    dns.msftncsi.com should resolve to, 131.107.255.255, comes from
+    Microsoft's older Windows 7 reference as quoted in "Windows 7 network
+    awareness", blog.superuser.com, 2011; the article above names only the
+    lookup.)
     """
     text = expected.decode("ascii", "replace")
     if status == 0:

@@ -10,7 +10,8 @@ what that host serves when nothing is in the way:
   Test" (Windows 10 and later), ``/ncsi.txt`` the text "Microsoft NCSI"
   (Windows 8.1 and earlier), as Microsoft's article "An Internet Explorer or
   Edge window opens when your computer connects to a corporate network or a
-  public network" (KB 4494446) lists them; no newline follows either text;
+  public network" (KB 4494446) lists them. NCSI only needs the file to
+  contain the text, so the lab serves the text alone, without a newline;
 * Firefox: ``/canonical.html`` answers exactly the text of the
   ``captivedetect.canonicalContent`` preference (``modules/libpref/init/all.js``:
   a meta refresh to Mozilla's captive-portal help page); ``/success.txt``

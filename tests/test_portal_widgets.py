@@ -42,7 +42,7 @@ def test_portal_modes_switches_the_gateway_and_shows_the_survey():
     assert sim.gateway.mode == "spoof" and modes.mode.value == "spoof"
     assert rows == modes.rows
     assert {r.client for r in rows} == {"browser", "API client", "Android probe", "Apple probe", "Chromium probe",
-                                       "Firefox probe", "NetworkManager probe", "shared cache"}
+                                       "Firefox probe", "NetworkManager probe", "Windows probe", "shared cache"}
     assert {r.status for r in rows} == {200}
 
 

@@ -21,11 +21,12 @@ never import it; the widgets and the notebooks call it.
 - the portal's modes (notebook 01b): :func:`survey`, what each kind of client sees,
   and :func:`survey_modes`, the same in every mode; :func:`probe_in_mode`, one
   detector's verdict in a given mode.
-- the portal's devices (notebook 01): :func:`device_rows`, each device by name.
+- the portal's devices (notebook 01): :func:`device_rows`, each device by name;
+  :func:`probe_table`, every connectivity probe captive and signed in.
 """
 
 from ._answers import ERROR_HANDLER_CONDITIONS, handler_answer, policy_answer, policy_conditions
-from ._captive import device_rows, probe_in_mode
+from ._captive import device_rows, probe_in_mode, probe_table
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
 from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict, whole
 from ._exercise import ANSWER_ME, Verdict, check
@@ -71,6 +72,7 @@ __all__ = [
     "policy_answer",
     "policy_conditions",
     "probe_in_mode",
+    "probe_table",
     "problems_of",
     "run_experiment",
     "run_scenario",

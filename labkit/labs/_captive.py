@@ -3,7 +3,10 @@
 - :func:`device_rows`: what the portal knows about the devices a lesson used,
   in words a learner reads without the source at hand;
 - :func:`probe_in_mode`: one detector's verdict while the gateway plays
-  another mode, the mode restored afterwards.
+  another mode, the mode restored afterwards;
+- :func:`probe_table`: every detector of :data:`~labkit.gateway.DETECTORS`,
+  captive and signed in: what it asks, what it expects, what it got, what it
+  concludes, and where its rule is written.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from collections.abc import Iterable
 
 import httpx
 
-from ..gateway import Gateway, Portal, ProbeResult, run_probes
+from ..gateway import DETECTOR_RULES, DETECTORS, Gateway, Portal, ProbeResult, run_probes
 from ..transport import InProcessTransport
 
-__all__ = ["device_rows", "probe_in_mode"]
+__all__ = ["device_rows", "probe_in_mode", "probe_table"]
 
 # An address no lesson gives a device, so asking never disturbs one.
 PROBE_DEVICE = "127.0.0.251"
@@ -60,3 +63,47 @@ def probe_in_mode(gateway: Gateway, mode: str, detector: str = "android", *,
             return run_probes(client, detectors=(detector,))[0]
     finally:
         gateway.mode = before
+
+
+def probe_table(gateway: Gateway, *, device: str = PROBE_DEVICE) -> list[dict]:
+    """Two rows per detector of :data:`~labkit.gateway.DETECTORS`: captive, then signed in.
+
+    "captive" is ``device`` signed out with the gateway in its current mode;
+    "signed in" is ``device`` signed in with the portal's first account. Each
+    row holds what the detector asks, the answer it expects when online (from
+    :data:`~labkit.gateway.DETECTOR_RULES`: the probe host's exact answer),
+    what it got through the gateway, its verdict and reason, and the source of
+    its rule. ``device`` is signed out again afterwards, even if a probe fails.
+    """
+    portal = gateway.portal
+    captive_state = f"captive ({gateway.mode})"
+    seen = {}
+    try:
+        for state in (captive_state, "signed in"):
+            portal.sign_out(device)
+            if state == "signed in":
+                portal.sign_in(device, *next(iter(portal.users.items())))
+            with httpx.Client(transport=InProcessTransport(gateway, client=(device, 50003))) as client:
+                seen[state] = run_probes(client)
+    finally:
+        portal.sign_out(device)
+    rows = []
+    for captive, online in zip(seen[captive_state], seen["signed in"]):
+        for state, result in ((captive_state, captive), ("signed in", online)):
+            rule = DETECTOR_RULES[result.probe]
+            rows.append({
+                "detector": DETECTORS[result.probe],
+                "state": state,
+                "asks": rule.url,
+                "online answer": _expected(rule.online_status, rule.online_body),
+                "got": result.answer,
+                "verdict": result.verdict,
+                "reason": result.reason,
+                "rule from": rule.source,
+            })
+    return rows
+
+
+def _expected(status: int, body: bytes) -> str:
+    # The exact bytes, as Python writes them, so a newline or its absence shows.
+    return f"{status}, no content" if not body else f"{status}, {body!r}"

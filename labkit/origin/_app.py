@@ -62,7 +62,10 @@ class Origin:
         self.mount("orders", OrdersRoute(self.clock), "POST/GET/DELETE /orders?lose=N&processing=S: lost replies; Idempotency-Key makes retries safe (409 while processing)")
         self.mount("generate_204", ProbeRoute(), "/generate_204: an Android-style connectivity probe (204 when online)")
         self.mount("hotspot-detect.html", ProbeRoute(), "/hotspot-detect.html: an Apple-style probe (\"Success\" when online)")
+        self.mount("connecttest.txt", ProbeRoute(), "/connecttest.txt: Windows' probe (\"Microsoft Connect Test\")")
+        self.mount("ncsi.txt", ProbeRoute(), "/ncsi.txt: the probe of Windows 8.1 and earlier (\"Microsoft NCSI\")")
         self.mount("canonical.html", ProbeRoute(), "/canonical.html: Firefox's probe (its canonical page when online)")
+        self.mount("success.txt", ProbeRoute(), "/success.txt: Firefox's reachability check (\"success\")")
         self.mount("check_network_status.txt", ProbeRoute(),
                    "/check_network_status.txt: NetworkManager's probe (\"NetworkManager is online\")")
 

@@ -25,11 +25,20 @@ HOP_BY_HOP = frozenset({
 
 def forward(upstream: Handler, request: Request) -> Response:
     """Send ``request`` on to ``upstream`` as a proxy must, and mark the answer as relayed."""
-    drop = HOP_BY_HOP
-    nominated = request.header("connection")
-    if nominated:  # Connection may name further hop-by-hop fields (RFC 9110 section 7.6.1)
-        drop = drop | {n.strip().lower() for n in nominated.split(",")}
-    headers = [(k, v) for k, v in request.headers if k not in drop]
+    # One pass for the common case (the edges lower-case field names); a second
+    # only when Connection names further hop-by-hop fields (RFC 9110 section 7.6.1).
+    headers = []
+    nominated = None
+    for pair in request.headers:
+        name = pair[0]
+        if name in HOP_BY_HOP:
+            if name == "connection" and nominated is None:
+                nominated = pair[1]
+            continue
+        headers.append(pair)
+    if nominated:
+        more = {n.strip().lower() for n in nominated.split(",")}
+        headers = [pair for pair in headers if pair[0] not in more]
     headers.append(("via", VIA))  # a proxy MUST add Via (RFC 9110 section 7.6.3)
     response = upstream(Request(
         request.method, request.path, request.query, headers, request.body,

@@ -236,7 +236,16 @@ class Gateway:
         """
         if request.method == "CONNECT" or not self.address:
             return None
-        target = request.authority or request.header("host") or ""
+        # One pass over the fields for the two this needs: it runs for every
+        # request the gateway forwards (the edges lower-case field names).
+        host_field = prefix = None
+        for name, value in request.headers:
+            if name == "host":
+                if host_field is None:
+                    host_field = value
+            elif name == "x-forwarded-prefix":
+                prefix = value
+        target = request.authority or host_field or ""
         host, port = _split_host_port(target)
         own = self._own_address(host, port)
         if own is not None:
@@ -247,8 +256,8 @@ class Gateway:
         # was rebound to 127.0.0.1, say): it may set any header on its own
         # origin, so its X-Forwarded-Prefix would let that page use the
         # portal's forms.
-        if request.authority is None and port != self._own_port:
-            return _forwarded_prefix(request.header("x-forwarded-prefix"))
+        if request.authority is None and port != self._own_port and prefix is not None:
+            return _forwarded_prefix(prefix)
         return None
 
     def _own_address(self, host: str, port: int | None) -> str | None:

@@ -7,6 +7,10 @@ never import it; the widgets and the notebooks call it.
 - retry (notebook 03): :data:`EXPERIMENTS` and :func:`run_experiment`, one
   endpoint each; :func:`check_policy`, a policy through the table of
   :data:`POLICY_CHECKS`.
+- real retry libraries (notebook 03): :func:`retry_libraries` runs urllib3,
+  tenacity, stamina, httpx-retries and backoff, each with its defaults and one
+  documented set-up (:data:`LIBRARY_CONFIGS`), against the lab's cases
+  (:data:`LIBRARY_CASES`); :func:`retry_library_table` shows the rows.
 - the herd (notebook 04): :func:`herd_over_http`, the simulation over real HTTP.
 - 511 vs 401 (notebook 02): :data:`SCENARIOS`, :func:`run_scenario` and
   :func:`compare`, the comparison table (:func:`whole` shows it uncut); the seed page's FastAPI handler, which
@@ -32,6 +36,16 @@ from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict
 from ._exercise import ANSWER_ME, Verdict, check
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
 from ._herd import herd_over_http
+from ._libraries import (
+    LIBRARIES,
+    LIBRARY_CASES,
+    LIBRARY_CONFIGS,
+    LibraryCase,
+    LibraryConfig,
+    LibraryRow,
+    retry_libraries,
+    retry_library_table,
+)
 from ._seedpage import (
     SEED_PAGE_CLAIMS,
     SeedPageClaim,
@@ -50,6 +64,12 @@ __all__ = [
     "ERROR_HANDLER_CONDITIONS",
     "EXPERIMENTS",
     "Experiment",
+    "LIBRARIES",
+    "LIBRARY_CASES",
+    "LIBRARY_CONFIGS",
+    "LibraryCase",
+    "LibraryConfig",
+    "LibraryRow",
     "POLICY_CHECKS",
     "PolicyCheck",
     "SCENARIOS",
@@ -74,6 +94,8 @@ __all__ = [
     "probe_in_mode",
     "probe_table",
     "problems_of",
+    "retry_libraries",
+    "retry_library_table",
     "run_experiment",
     "run_scenario",
     "seed_page_app",

@@ -125,6 +125,19 @@ def _herd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retry_libraries(args: argparse.Namespace) -> int:
+    import json
+
+    from .labs import retry_libraries, retry_library_table
+
+    rows = retry_libraries(libraries=args.library, cases=args.case, configs=args.config)
+    if args.json:
+        print(json.dumps({"rows": [row.to_dict() for row in rows]}))
+    else:
+        print(retry_library_table(rows).to_string())
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -200,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     herd.add_argument("--json", action="store_true",
                       help="print one JSON object (calls, completion_s, peak_rps, ...)")
     herd.set_defaults(func=_herd)
+
+    from .labs import LIBRARIES, LIBRARY_CASES
+
+    libs = commands.add_parser("retry-libraries", help="run real retry libraries (urllib3, tenacity, stamina, "
+                               "httpx-retries, backoff) against the lab's failing endpoints, on its virtual clock")
+    libs.add_argument("--library", action="append", choices=LIBRARIES, help="only this library (repeatable)")
+    libs.add_argument("--case", action="append", choices=[c.name for c in LIBRARY_CASES],
+                      help="only this case (repeatable)")
+    libs.add_argument("--config", action="append", choices=("defaults", "recommended"),
+                      help="only this set-up (repeatable)")
+    libs.add_argument("--json", action="store_true", help='print {"rows": [...]}, one object per run')
+    libs.set_defaults(func=_retry_libraries)
     return parser
 
 

@@ -482,7 +482,7 @@ def _run_case(sim: Simulator, library: str, config: str, case: LibraryCase, *, s
     # stamina reports each wait as a difference of running totals: equal to float precision.
     if library == "stamina" and not (len(trace.hook_waits) == len(trace.waits) and all(
             math.isclose(a, b, abs_tol=1e-9) for a, b in zip(trace.hook_waits, trace.waits))):
-        raise AssertionError(f"stamina's instrumentation saw waits {trace.hook_waits}, the lab {trace.waits}")
+        raise RuntimeError(f"stamina's instrumentation saw waits {trace.hook_waits}, the lab {trace.waits}")
     attempts = trace.attempts or 1 + len(trace.waits)  # urllib3 is counted by its waits
     return LibraryRow(
         library=library, config=config, case=case.name, attempts=attempts,

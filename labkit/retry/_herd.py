@@ -529,34 +529,36 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
     """:func:`_contention` for schedules without jitter, many events per numpy step.
 
     Same events, same order, same random numbers, so the same result (a test
-    compares the two): the clients' first reads are drawn as there, then every
-    message delay ``|gauss(latency, latency_sd)|`` comes from the same generator
-    in the same order (:func:`_gauss_stream`). The event-by-event loop takes the
-    earliest pending event, draws its delays (a read: two, the reply and the
-    write's trip; a conflict: two around the backoff; a success: one, its
-    reply) and schedules its follow-up. Here a step takes the earliest pending
-    events ``e0 < e1 < ...`` at once and keeps the longest prefix that the loop
-    would have taken in that order: ``ek`` is the loop's next event as long as
-    no follow-up of ``e0 .. e(k-1)`` comes before it. Within such a prefix every
-    write was made with a version read before the step, so at most one write
-    succeeds: the first made with the current version (later ones now hold an
-    old version). That fixes how many delays each event draws, hence which
-    numbers it gets, and the whole prefix is computed with array operations.
+    compares the two on every schedule without jitter): the clients' first reads
+    are drawn as there, then every message delay ``|gauss(latency, latency_sd)|``
+    comes from the same generator in the same order (:func:`_gauss_stream`).
 
-    Without jitter the clients of one attempt form a wave (the module
-    docstring): its reads all come before any of its writes' follow-ups, so a
-    step takes hundreds to thousands of events; the cost grows with the calls,
-    ~0.1-0.3 us each instead of ~2 us.
+    The event loop takes the earliest pending event (by time, then client),
+    draws its delays (a read: two, its reply and its write's trip; a conflict:
+    two, around the backoff delay; a success: one, its reply) and schedules the
+    client's next event. Each client has exactly one pending event, so a step
+    here takes the pending events of the next instants at once, in the loop's
+    order ``e0 < e1 < ...``, and keeps the longest prefix that the loop would
+    take in that order: ``ek`` is the loop's next event as long as no follow-up
+    of ``e0 .. e(k-1)`` comes before it. In such a prefix every write was made
+    with a version read before the step, so at most one write succeeds: the
+    first made with the current version (the others now hold an old one). That
+    fixes how many delays each event draws, so which numbers it gets, and the
+    whole prefix is a handful of array operations.
+
+    Why it pays without jitter: the clients on the same attempt form a wave
+    (the module docstring) whose reads, and then whose writes, come before any
+    of their follow-ups, so a step takes hundreds to thousands of events. The
+    cost still grows with the calls (every delay is drawn, as the loop draws
+    it), at a fraction of a microsecond each instead of ~2 us.
     """
     import numpy as np
 
     gauss = rng.gauss
-    first = [(rng.random() * arrival_s + abs(gauss(latency, latency_sd)), i, -1)
-             for i in range(clients)]
-    first.sort()
-    T = np.array([e[0] for e in first], dtype=float)
-    I = np.array([e[1] for e in first], dtype=np.int64)
-    V = np.full(clients, -1, dtype=np.int64)
+    at_time = np.array([rng.random() * arrival_s + abs(gauss(latency, latency_sd))
+                        for _ in range(clients)])
+    version_of = np.full(clients, -1, dtype=np.int64)  # the pending event: -1 a read
+    retries = np.zeros(clients, dtype=np.int64)
     draw = _gauss_stream(rng)
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     if kind == "exponential":
@@ -564,7 +566,6 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
                           for n in range(64)])
     else:  # none: 0, constant: base
         table = np.full(64, 0.0 if kind == "none" else float(base))
-    retries = np.zeros(clients, dtype=np.int64)
     buffer = np.empty(0)
     used = 0
     load: dict[int, int] = {}
@@ -572,95 +573,95 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
     wins: dict[int, int] = {}
     calls = done = version = 0
     last = 0.0
-    width = 64
     inf = math.inf
-    while len(T) and calls < max_calls:
-        w = min(len(T), width)
-        t, ii, vv = T[:w], I[:w], V[:w]
-        write = vv >= 0
-        hits = np.flatnonzero(vv == version)  # reads hold -1, never a version
+    span = latency if latency > 0 else 1e-3
+    horizon = float(at_time.min()) + span
+    while done < clients and calls < max_calls:
+        ids = np.flatnonzero(at_time < horizon)
+        if not len(ids):
+            horizon = float(at_time.min()) + span
+            continue
+        # The loop's order: by time, then client (ids are ascending; the sort is stable).
+        ids = ids[np.argsort(at_time[ids], kind="stable")]
+        w = len(ids)
+        t = at_time[ids]
+        v = version_of[ids]
+        write = v >= 0
+        hits = np.flatnonzero(v == version)  # reads hold -1, never a version
         s = int(hits[0]) if len(hits) else w
-        count = np.full(w, 2, dtype=np.int64)
+        # Delays drawn: two an event, one for the success.
+        at = np.arange(0, 2 * w, 2)
         if s < w:
-            count[s] = 1
-        ends = np.cumsum(count)
-        need = int(ends[-1])
+            at[s + 1:] -= 1
+        need = 2 * w
         if len(buffer) - used < need:
-            buffer = np.concatenate((buffer[used:], draw(max(need, 4 * clients, 1 << 14))))
+            buffer = np.concatenate((buffer[used:], draw(max(need, 1 << 16))))
             used = 0
-        z = buffer[used:used + need + 1] if used + need < len(buffer) else \
-            np.concatenate((buffer[used:used + need], [0.0]))
-        at = ends - count
+        z = buffer[used:used + need]
         a = np.abs(latency + z[at] * latency_sd)
         b = np.abs(latency + z[at + 1] * latency_sd)
-        n = retries[ii]
-        # Follow-ups: a read's write, a conflict's next read (a success has none).
-        ct = np.where(write, t + a + table[np.minimum(n, 63)] + b, t + a + b)
+        n = retries[ids]
+        # The next event: a read's write, a conflict's next read (a success has none).
+        # A read adds 0.0 for the backoff, which leaves t + a unchanged.
+        follow = t + a + np.where(write, table[np.minimum(n, 63)], 0.0) + b
         if s < w:
-            ct[s] = inf
-        cv = np.where(write, -1, np.where(np.arange(w) < s, version, version + 1))
-        # The longest prefix the loop would take in this order.
-        before = np.minimum.accumulate(np.concatenate(([inf], ct[:-1])))
-        late = np.flatnonzero(t >= before)
+            follow[s] = inf
+        # The longest prefix the loop takes in this order.
         k = w
-        for j in late.tolist():
-            if t[j] > before[j]:
-                k = j
-                break
-            # A tie in time: the loop orders (time, client, version).
-            tie = [(int(I[x]), int(cv[x])) for x in range(j) if ct[x] == t[j]]
-            if min(tie) < (int(ii[j]), int(vv[j])):
-                k = j
-                break
-        wcum = np.cumsum(write[:k])
-        if calls + int(wcum[-1]) > max_calls:
-            k = int(np.searchsorted(wcum, max_calls - calls)) + 1
-        width = max(64, 2 * k)
-        used += int(ends[k - 1])
+        if w > 1:
+            soonest = np.minimum.accumulate(follow[:-1])
+            late = np.flatnonzero(t[1:] >= soonest) + 1
+            for j in late.tolist():
+                if t[j] > soonest[j - 1]:
+                    k = j
+                    break
+                # A tie in time: the loop takes the lower client first.
+                tied = np.flatnonzero(follow[:j] == t[j])
+                if ids[tied].min() < ids[j]:
+                    k = j
+                    break
         wk = write[:k]
-        tw = t[:k][wk]
-        calls += len(tw)
-        if times is not None:
-            times.extend(tw.tolist())
-        if len(tw):
-            secs = np.floor(tw).astype(np.int64)
-            lo = int(secs[0]) if secs[0] == secs[-1] else None
-            if lo is not None:
-                load[lo] = load.get(lo, 0) + len(secs)
+        ncalls = int(np.count_nonzero(wk))
+        if calls + ncalls > max_calls:
+            k = int(np.searchsorted(np.cumsum(wk), max_calls - calls)) + 1
+            wk = write[:k]
+            ncalls = max_calls - calls
+        used += int(at[k - 1]) + (1 if k - 1 == s else 2)
+        calls += ncalls
+        if ncalls:
+            tw = t[:k][wk]
+            if times is not None:
+                times.extend(tw.tolist())
+            first_s, last_s = math.floor(tw[0]), math.floor(tw[-1])
+            if first_s == last_s:
+                load[first_s] = load.get(first_s, 0) + ncalls
             else:
-                uniq, cnt = np.unique(secs, return_counts=True)
-                for sec, c in zip(uniq.tolist(), cnt.tolist()):
+                secs, counts = np.unique(np.floor(tw).astype(np.int64), return_counts=True)
+                for sec, c in zip(secs.tolist(), counts.tolist()):
                     load[sec] = load.get(sec, 0) + c
-        if s < k:
+        done_now = s < k
+        pid = ids[:k]
+        failed = wk.copy()
+        if done_now:
+            failed[s] = False
+        retries[pid[failed]] += 1
+        at_time[pid] = follow[:k]
+        nv = np.where(wk, -1, version)
+        if done_now:
+            nv[s + 1:] = np.where(wk[s + 1:], -1, version + 1)
             second = math.floor(t[s])
             served[second] = served.get(second, 0) + 1
-            nw = int(n[s])
-            wins[nw] = wins.get(nw, 0) + 1
+            wins[int(n[s])] = wins.get(int(n[s]), 0) + 1
             done += 1
             reply = float(t[s] + a[s])
             if reply > last:
                 last = reply
             version += 1
-        failed = wk.copy()
-        if s < k:
-            failed[s] = False
-        retries[ii[:k][failed]] += 1
-        keep = np.ones(k, dtype=bool)
-        if s < k:
-            keep[s] = False
-        nt, ni, nv = ct[:k][keep], ii[:k][keep], cv[:k][keep]
-        T, I, V = T[k:], I[k:], V[k:]
-        if len(nt):
-            order = np.lexsort((nv, ni, nt))
-            nt, ni, nv = nt[order], ni[order], nv[order]
-            at = np.searchsorted(T, nt)
-            clash = at < len(T)
-            if clash.any() and (T[at[clash]] == nt[clash]).any():
-                T, I, V = np.concatenate((T, nt)), np.concatenate((I, ni)), np.concatenate((V, nv))
-                order = np.lexsort((V, I, T))
-                T, I, V = T[order], I[order], V[order]
-            else:
-                T, I, V = np.insert(T, at, nt), np.insert(I, at, ni), np.insert(V, at, nv)
+        version_of[pid] = nv
+        # The next step looks as far ahead as this one's prefix reached, or twice that.
+        reach = float(t[k - 1] - t[0])
+        span = 2 * span if k == w else max(reach * 1.5, 1e-9)
+        horizon = float(t[k - 1]) + span
     return calls, last, done, load, served, wins
 
 

@@ -163,9 +163,10 @@ class Contention:
 
     def _simulate(self, clients, backoff, rng, max_calls, times, method):
         if method == "waves":
-            return _contention_waves(clients, backoff, rng, self.latency, self.latency_sd,
-                                     self.arrival_s, max_calls, times,
-                                     exact=clients <= EXACT_WAVES_UP_TO)
+            exact = clients <= EXACT_WAVES_UP_TO or self.latency_sd == 0
+            return (_contention_waves if exact else _contention_writes)(
+                clients, backoff, rng, self.latency, self.latency_sd, self.arrival_s,
+                max_calls, times)
         server = ContentionModel(start=0.0) if self.server is None else self.server
         return _contention(clients, backoff, rng, server, self.latency, self.latency_sd,
                            self.arrival_s, max_calls, times)
@@ -686,6 +687,117 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
         # The next step looks as far ahead as this one's prefix reached, or twice that.
         reach = float(t[k - 1] - t[0])
         span = 2 * span if k == w else max(reach * 1.5, 1e-9)
+        horizon = float(t[k - 1]) + span
+    return calls, last, done, load, served, wins
+
+
+def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, max_calls, times):
+    """:func:`_contention_waves` with numpy's own generator, one step per batch of writes.
+
+    Which number each delay gets no longer follows the event loop, so a client's
+    read need not be an event: when a conflict reaches it, the client's next read
+    and the write after it are drawn at once (four delays and the backoff). A
+    write made at ``w`` with a version read at ``r`` succeeds exactly when no
+    write succeeded in between, that is when ``r`` is after the last success so
+    far. A step takes the pending writes of the next instants in time order and
+    keeps the longest prefix before the first follow-up write of a conflict in
+    it (four message delays and a backoff later); along it the successes are
+    found one after the other (each the first write read after the one before).
+    The delays are the loop's in distribution, so the result is the loop's in
+    distribution (a test compares them); ties in time, which the loop orders by
+    client, have probability zero here (``latency_sd > 0``).
+    """
+    import numpy as np
+
+    gauss = rng.gauss
+    read_at = np.array([rng.random() * arrival_s + abs(gauss(latency, latency_sd))
+                        for _ in range(clients)])
+    normal = np.random.default_rng(rng.getrandbits(128)).normal
+
+    def delays(k):
+        d = normal(latency, latency_sd, k)
+        return np.abs(d, out=d)
+
+    write_at = read_at + delays(clients) + delays(clients)
+    retries = np.zeros(clients, dtype=np.int64)
+    kind, base, cap = backoff.kind, backoff.base, backoff.cap
+    if kind == "exponential":
+        table = np.array([min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62))
+                          for n in range(64)])
+    else:  # none: 0, constant: base
+        table = np.full(64, 0.0 if kind == "none" else float(base))
+    load: dict[int, int] = {}
+    served: dict[int, int] = {}
+    wins: dict[int, int] = {}
+    calls = done = 0
+    last = 0.0
+    success = -math.inf  # when the last write succeeded
+    inf = math.inf
+    span = 4 * latency if latency > 0 else 1e-3
+    horizon = float(write_at.min()) + span
+    while done < clients and calls < max_calls:
+        ids = np.flatnonzero(write_at < horizon)
+        if not len(ids):
+            horizon = float(write_at.min()) + span
+            continue
+        t = write_at[ids]
+        order = np.argsort(t)
+        ids, t = ids[order], t[order]
+        r = read_at[ids]
+        w = len(ids)
+        n = retries[ids]
+        # Every write's follow-up as if it failed: its reply, the backoff, the next
+        # read's trip, the reply, the write's trip.
+        d = delays(4 * w).reshape(4, w)
+        next_read = t + d[0] + table[np.minimum(n, 63)] + d[1]
+        follow = next_read + d[2] + d[3]
+        k = w
+        if w > 1:
+            soonest = np.minimum.accumulate(follow[:-1])
+            late = t[1:] >= soonest
+            if late.any():
+                k = int(late.argmax()) + 1
+        if k > max_calls - calls:
+            k = max_calls - calls
+        # The successes along the prefix, one after the other.
+        fresh = r[:k]
+        won = []
+        at = 0
+        while at < k:
+            hit = fresh[at:] > success
+            j = int(hit.argmax()) + at
+            if not hit[j - at]:
+                break
+            won.append(j)
+            success = float(t[j])
+            at = j + 1
+        calls += k
+        tk = t[:k]
+        if times is not None:
+            times.extend(tk.tolist())
+        first_s, last_s = math.floor(tk[0]), math.floor(tk[-1])
+        if first_s == last_s:
+            load[first_s] = load.get(first_s, 0) + k
+        else:
+            secs, counts = np.unique(np.floor(tk).astype(np.int64), return_counts=True)
+            for sec, c in zip(secs.tolist(), counts.tolist()):
+                load[sec] = load.get(sec, 0) + c
+        pid = ids[:k]
+        read_at[pid] = next_read[:k]
+        write_at[pid] = follow[:k]
+        retries[pid] += 1
+        if won:
+            wid = ids[won]
+            write_at[wid] = inf
+            replies = t[won] + d[0][won]  # a success's reply: its first delay
+            last = max(last, float(replies.max()))
+            for j, nw in zip(won, n[won].tolist()):
+                second = math.floor(t[j])
+                served[second] = served.get(second, 0) + 1
+                wins[nw] = wins.get(nw, 0) + 1
+            done += len(won)
+        reach = float(t[k - 1] - t[0])
+        span = 2 * span if k == w else max(reach * 1.2, 1e-9)
         horizon = float(t[k - 1]) + span
     return calls, last, done, load, served, wins
 

@@ -32,6 +32,48 @@ requests through real httpx clients and get the same result):
     clients then wait it instead of their backoff, as ``RetryPolicy`` does, plus
     ``retry_after_jitter`` if set (:class:`Outage`).
 
+How a herd runs (``simulate_herd(method=...)``). ``"events"`` is the discrete-event
+loop: a heap of pending events, the earliest taken one at a time, its message
+delays drawn as it is taken; it runs every scenario and schedule, ~2 us an
+event. Contention without jitter (none, constant, exponential) is quadratic: a
+few writes win each synchronised wave and the rest are doomed and retry, so
+10,000 clients make 3.1 million writes (constant, exponential) or 15.8 million
+(none), as many reads, and take seconds to minutes event by event. ``"waves"``
+(what ``"auto"`` takes there, on the scenario's own record) runs the same model
+many events per numpy step, with the same result:
+
+- Every client has exactly one pending event, so a step takes the pending
+  events of the next instants in the loop's order (time, then client) and keeps
+  the longest prefix the loop would take in that order, up to the first event
+  that some follow-up of an earlier one in the prefix would precede. Every
+  write in such a prefix was made with a version read before the step, so at
+  most one of them succeeds: the first made with the current version. That fixes
+  how many delays each event draws, so which numbers it gets, and the prefix is
+  computed with array operations (:func:`_contention_waves`). The delays
+  without jitter draw no random numbers, so the events of a wave are all known
+  before it: the reads of a wave, then its writes, fill a step of hundreds to
+  thousands of events.
+- Up to :data:`EXACT_WAVES_UP_TO` (1,000) clients, and whenever ``latency_sd``
+  is 0 (the model is then deterministic), the delays come from the loop's own
+  generator in the loop's order (:func:`_gauss_stream` reproduces Python's
+  ``random.gauss`` with numpy): the result is the loop's, figure for figure.
+  Above, drawing Python's stream would dominate (63 million numbers for 10,000
+  clients without wait), so the delays come from numpy's generator (seeded from
+  ``seed``) and a client's read and the write after it are drawn together, so
+  reads are not events at all (:func:`_contention_writes`): the write made at
+  ``w`` with a version read at ``r`` succeeds exactly when no write succeeded
+  in between, that is when ``r`` is after the last success so far. The result
+  is then the loop's in distribution, not number for number. 10,000 clients
+  take ~0.2 s (constant, exponential) and ~1.3 s (none) on a quiet 2-core
+  machine, against 7.3 s and over a minute.
+- No wait (``"none"``) always finishes under contention, however big the herd:
+  as long as no write succeeds the version stays put, so the first write made
+  with a version read after the last success succeeds. It needs about a sixth
+  of ``clients**2`` writes (188,078 for 1,000 clients, 15.8 million for 10,000,
+  done after 131 s, seed 0); the old limit of 5 million calls stopped it
+  unfinished, and ``max_calls`` (default now: no limit) stops a run early only
+  when asked.
+
 Delays are :class:`labkit.retry.Backoff`'s. Before retry ``n`` (0 for the first),
 with ``t = min(cap, base * 2**(n + first_exponent))``: none ``0``; constant
 ``base``; exponential ``t``; full ``uniform(0, t)``; equal ``t/2 + uniform(0, t/2)``;
@@ -365,7 +407,14 @@ def simulate_herd(
     ``Contention()`` numbers retries as the article's simulator (``first_exponent=1``:
     the first wait is ``2 * base``); ``Outage()`` from 0. ``times=True`` keeps every
     request's arrival time (``HerdResult.times``, for :func:`labkit.widgets.plot_herd`).
-    Stops after ``max_calls`` calls and reports the clients still waiting.
+    ``max_calls`` (default None: no limit; every scenario finishes) stops the run
+    after that many calls and reports the clients still waiting.
+
+    ``method``: ``"events"`` runs the discrete-event loop, ``"waves"`` the same model
+    many events per numpy step (contention without jitter, on its own record:
+    ``server=None``), ``"auto"`` (default) ``"waves"`` where it applies. Their results
+    are equal up to 1,000 clients or with ``latency_sd=0``, equal in distribution
+    above (the module docstring, "How a herd runs").
     """
     if scenario is None:
         scenario = Contention()

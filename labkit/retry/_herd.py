@@ -39,8 +39,9 @@ event. Contention without jitter (none, constant, exponential) is quadratic: a
 few writes win each synchronised wave and the rest are doomed and retry, so
 10,000 clients make 3.1 million writes (constant, exponential) or 15.8 million
 (none), as many reads, and take seconds to minutes event by event. ``"waves"``
-(what ``"auto"`` takes there, on the scenario's own record) runs the same model
-many events per numpy step, with the same result:
+(what ``"auto"`` takes there from :data:`AUTO_WAVES_FROM`, 200, clients, on the
+scenario's own record) runs the same model many events per numpy step, with the
+same result:
 
 - Every client has exactly one pending event, so a step takes the pending
   events of the next instants in the loop's order (time, then client) and keeps
@@ -142,6 +143,8 @@ __all__ = ["HERD_SCENARIOS", "RETRY_AFTER_FORMS", "Contention", "HerdResult", "O
 
 # How simulate_herd runs a herd: "auto" takes "waves" wherever it can (the same result).
 METHODS = ("auto", "events", "waves")
+# "auto" runs smaller herds event by event: below ~200 clients the loop is as fast.
+AUTO_WAVES_FROM = 200
 # Up to this many clients "waves" draws the event loop's very numbers (its result is
 # the loop's); above, numpy's own generator: drawing Python's stream costs ~70 ns a
 # number against ~4 ns, and a 10,000-client herd without wait draws 63 million.
@@ -412,7 +415,8 @@ def simulate_herd(
 
     ``method``: ``"events"`` runs the discrete-event loop, ``"waves"`` the same model
     many events per numpy step (contention without jitter, on its own record:
-    ``server=None``), ``"auto"`` (default) ``"waves"`` where it applies. Their results
+    ``server=None``), ``"auto"`` (default) ``"waves"`` where it applies from 200
+    clients (below, the loop is as fast). Their results
     are equal up to 1,000 clients or with ``latency_sd=0``, equal in distribution
     above (the module docstring, "How a herd runs").
     """
@@ -437,7 +441,8 @@ def simulate_herd(
     if method == "waves" and not waves:
         raise ValueError("method='waves' runs the contention scenario's schedules without "
                          f"jitter ({', '.join(_WAVE_SCHEDULES)}) on its own record (server=None)")
-    method = "waves" if waves and method != "events" else "events"
+    if method == "auto":  # the same result either way: the faster one
+        method = "waves" if waves and clients >= AUTO_WAVES_FROM else "events"
     params = {"scenario": scenario.name, "seed": seed, "base": base, "cap": cap,
               **scenario.params(clients)}
     arrivals: list[float] | None = [] if times else None
@@ -666,7 +671,9 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
             at[s + 1:] -= 1
         need = 2 * w
         if len(buffer) - used < need:
-            buffer = np.concatenate((buffer[used:], draw(max(need, 1 << 16))))
+            # Chunks grow with the run: a small herd draws few numbers.
+            chunk = max(need, min(2 * len(buffer), 1 << 20), 256)
+            buffer = np.concatenate((buffer[used:], draw(chunk)))
             used = 0
         z = buffer[used:used + need]
         a = np.abs(latency + z[at] * latency_sd)

@@ -112,7 +112,7 @@ def test_writes_only_engine_agrees_with_the_loop_in_distribution(monkeypatch, sc
     events = [simulate_herd(clients=clients, schedule=schedule, seed=s, method="events",
                             **settings) for s in range(runs)]
     monkeypatch.setattr(_herd, "EXACT_WAVES_UP_TO", 0)
-    fast = [simulate_herd(clients=clients, schedule=schedule, seed=s, **settings)
+    fast = [simulate_herd(clients=clients, schedule=schedule, seed=s, method="waves", **settings)
             for s in range(runs)]
     assert all(r.unfinished == 0 for r in fast)
     assert [_figures(r) for r in fast] != [_figures(r) for r in events]  # not the loop's numbers

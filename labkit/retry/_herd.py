@@ -775,6 +775,10 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
         return np.abs(d, out=d)
 
     write_at = read_at + delays(clients) + delays(clients)
+    # Delays are drawn in chunks, four a write; those of the writes a step leaves for
+    # the next are used by the next (nothing kept depended on them).
+    buffer = np.empty(0)
+    used = 0
     retries = np.zeros(clients, dtype=np.int64)
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     if kind == "exponential":
@@ -804,7 +808,10 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
         n = retries[ids]
         # Every write's follow-up as if it failed: its reply, the backoff, the next
         # read's trip, the reply, the write's trip.
-        d = delays(4 * w).reshape(4, w)
+        if len(buffer) - used < 4 * w:
+            buffer = np.concatenate((buffer[used:], delays(max(4 * w, 1 << 20))))
+            used = 0
+        d = buffer[used:used + 4 * w].reshape(w, 4).T
         next_read = t + d[0] + table[np.minimum(n, 63)] + d[1]
         follow = next_read + d[2] + d[3]
         k = w
@@ -827,6 +834,7 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
             won.append(j)
             success = float(t[j])
             at = j + 1
+        used += 4 * k
         calls += k
         tk = t[:k]
         if times is not None:

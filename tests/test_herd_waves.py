@@ -1,0 +1,160 @@
+"""The herd run many events per numpy step ("waves") against the event loop: the same
+result figure for figure up to 1,000 clients and whenever the model is deterministic,
+the same distribution above; and "none" finishes at 10,000 clients.
+(The module docstring of labkit/retry/_herd.py, "How a herd runs".)"""
+
+import math
+import random
+import statistics
+
+import pytest
+
+from labkit.retry import SCHEDULES, Backoff, Contention, Outage, simulate_herd
+from labkit.retry import _herd
+from labkit.retry._herd import _contention_writes, _gauss_stream
+
+NO_JITTER = ("none", "constant", "exponential")
+ARTICLE = dict(base=0.005, cap=2.0)
+SIZES = (1, 2, 7, 50, 300)
+SCENARIOS = {
+    "contention": Contention(),
+    "contention, no latency spread": Contention(latency_sd=0),  # deterministic
+    "contention, arrivals over 0.5 s": Contention(arrival_s=0.5),
+    "contention, no latency": Contention(latency=0, latency_sd=0),  # every event ties
+    "contention, first wait base": Contention(first_exponent=0),
+    "outage": Outage(),
+}
+
+
+def _figures(result):
+    # Every figure a result reports, and every request's time.
+    return (result.to_dict(), result.completion_s, result.load, result.served,
+            result.wins_by_attempt, result.times)
+
+
+@pytest.mark.parametrize("clients", SIZES)
+@pytest.mark.parametrize("settings", [{}, ARTICLE], ids=["lab", "article"])
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_method_equals_the_event_loop_for_every_schedule(name, settings, clients):
+    # Contention without jitter runs as waves ("auto" from 200 clients); jittered
+    # schedules and the outage stay on the event loop. Up to 1,000 clients the result
+    # is the loop's, figure for figure.
+    scenario = SCENARIOS[name]
+    for schedule in scenario.schedules:
+        kwargs = dict(clients=clients, schedule=schedule, seed=clients, times=True, **settings)
+        events = simulate_herd(scenario, method="events", **kwargs)
+        assert events.unfinished == 0 and sum(events.wins_by_attempt) == clients
+        methods = ["auto", "waves"] if isinstance(scenario, Contention) and schedule in NO_JITTER \
+            else ["auto"]
+        for method in methods:
+            result = simulate_herd(scenario, method=method, **kwargs)
+            assert _figures(result) == _figures(events), (name, schedule, method)
+
+
+@pytest.mark.parametrize("schedule", NO_JITTER)
+def test_waves_take_many_events_a_step_and_agree_at_1000_clients(schedule):
+    kwargs = dict(clients=1000, schedule=schedule, seed=4, **ARTICLE)
+    waves = simulate_herd(method="waves", **kwargs)
+    assert _figures(waves) == _figures(simulate_herd(method="events", **kwargs))
+
+
+@pytest.mark.parametrize("max_calls", [1, 2, 99, 1000, 5000])
+def test_waves_stop_at_the_call_limit_where_the_loop_does(max_calls):
+    kwargs = dict(clients=60, schedule="none", seed=1, max_calls=max_calls)
+    waves = simulate_herd(method="waves", **kwargs)
+    assert _figures(waves) == _figures(simulate_herd(method="events", **kwargs))
+    assert waves.calls <= max_calls
+    if waves.unfinished:  # stopped by the limit, right at it
+        assert waves.calls == max_calls and waves.completion_s == math.inf
+
+
+@pytest.mark.parametrize("skip", [0, 1, 2, 5])
+def test_gauss_stream_is_pythons(skip):
+    # After any number of draws (even or odd: Python keeps the second value of a pair).
+    ours, theirs = random.Random(7), random.Random(7)
+    for rng in (ours, theirs):
+        for _ in range(skip):
+            rng.gauss(0.0, 1.0)
+    draw = _gauss_stream(ours)
+    got = [*draw(1), *draw(2), *draw(5), *draw(3000), *draw(200_001)]
+    assert got == [theirs.gauss(0.0, 1.0) for _ in range(len(got))]
+
+
+@pytest.mark.parametrize("arrival_s", [0.05, 0.5, 3.0])
+@pytest.mark.parametrize("settings", [{}, ARTICLE], ids=["lab", "article"])
+@pytest.mark.parametrize("schedule", NO_JITTER)
+def test_writes_only_engine_is_the_loop_when_delays_are_fixed(schedule, settings, arrival_s):
+    # Above 1,000 clients the reads are folded into the writes and the delays come from
+    # numpy. With latency_sd=0 the delays are fixed and only the arrivals (drawn as in
+    # the loop) are random: the result must be the loop's.
+    base, cap = settings.get("base", 1.0), settings.get("cap", 60.0)
+    for clients in (2, 7, 50, 300):
+        events = simulate_herd(Contention(latency_sd=0, arrival_s=arrival_s), clients=clients,
+                               schedule=schedule, seed=clients, method="events", **settings)
+        backoff = Backoff(kind=schedule, base=base, cap=cap, attempts=1, first_exponent=1)
+        calls, last, done, load, served, wins = _contention_writes(
+            clients, backoff, random.Random(clients), 0.010, 0.0, arrival_s, math.inf, None)
+        assert (calls, last, done) == (events.calls, events.completion_s, clients)
+        assert [load.get(s, 0) for s in range(len(events.load))] == events.load
+        assert [served.get(s, 0) for s in range(len(events.served))] == events.served
+        assert [wins.get(n, 0) for n in range(len(events.wins_by_attempt))] == events.wins_by_attempt
+
+
+@pytest.mark.parametrize("schedule, settings, clients", [
+    ("none", ARTICLE, 100), ("exponential", ARTICLE, 100), ("constant", {}, 300),
+])
+def test_writes_only_engine_agrees_with_the_loop_in_distribution(monkeypatch, schedule, settings,
+                                                                 clients):
+    # The same seeds through the event loop and through the numpy engine (forced here
+    # below 1,000 clients): the mean calls per client and completion time agree within
+    # four standard errors of their difference, and both make the same number of waves.
+    runs = 40
+    events = [simulate_herd(clients=clients, schedule=schedule, seed=s, method="events",
+                            **settings) for s in range(runs)]
+    monkeypatch.setattr(_herd, "EXACT_WAVES_UP_TO", 0)
+    fast = [simulate_herd(clients=clients, schedule=schedule, seed=s, method="waves", **settings)
+            for s in range(runs)]
+    assert all(r.unfinished == 0 for r in fast)
+    assert [_figures(r) for r in fast] != [_figures(r) for r in events]  # not the loop's numbers
+    for figure in ("calls_per_client", "completion_s"):
+        a = [getattr(r, figure) for r in events]
+        b = [getattr(r, figure) for r in fast]
+        se = math.sqrt((statistics.variance(a) + statistics.variance(b)) / runs)
+        assert abs(statistics.fmean(a) - statistics.fmean(b)) < 4 * se, (figure, a, b)
+    waves_a = statistics.fmean(len(r.wins_by_attempt) for r in events)
+    waves_b = statistics.fmean(len(r.wins_by_attempt) for r in fast)
+    assert abs(waves_a - waves_b) < 0.05 * waves_a
+
+
+def test_none_finishes_at_10000_clients():
+    # Event by event this stopped at the old 5,000,000-call limit with clients waiting.
+    result = simulate_herd(clients=10_000, schedule="none", seed=0)
+    assert result.unfinished == 0 and result.calls > 5_000_000
+    assert sum(result.wins_by_attempt) == 10_000 and sum(result.served) == 10_000
+    assert sum(result.load) == result.calls and math.isfinite(result.completion_s)
+    # The quadratic herd: about a sixth of clients**2 writes.
+    assert 0.12 < result.calls / 10_000**2 < 0.2
+
+
+def test_exponential_at_10000_clients_is_constant_moved_in_time():
+    # Waves 1 s and more apart never overlap, so the schedule only moves them: the same
+    # calls and waves, later (as at 1,000 clients on the event loop).
+    constant = simulate_herd(clients=10_000, schedule="constant", seed=0)
+    exponential = simulate_herd(clients=10_000, schedule="exponential", seed=0)
+    assert constant.calls == exponential.calls and constant.unfinished == 0
+    assert constant.wins_by_attempt == exponential.wins_by_attempt
+    assert exponential.completion_s > 10 * constant.completion_s
+
+
+def test_method_bad_input():
+    with pytest.raises(ValueError, match="method must be one of auto, events, waves"):
+        simulate_herd(clients=5, method="batch")
+    with pytest.raises(ValueError, match="without jitter"):
+        simulate_herd(clients=5, schedule="full", method="waves")
+    with pytest.raises(ValueError, match="without jitter"):
+        simulate_herd(Outage(), clients=5, schedule="constant", method="waves")
+    with pytest.raises(ValueError, match="server=None"):
+        simulate_herd(Contention(server=_herd.ContentionModel()), clients=5, schedule="none",
+                      method="waves")
+    with pytest.raises(ValueError, match="max_calls"):
+        simulate_herd(clients=5, max_calls=0)

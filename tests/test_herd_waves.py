@@ -3,6 +3,7 @@ result figure for figure up to 1,000 clients and whenever the model is determini
 the same distribution above; and "none" finishes at 10,000 clients.
 (The module docstring of labkit/retry/_herd.py, "How a herd runs".)"""
 
+import dataclasses
 import math
 import random
 import statistics
@@ -158,3 +159,24 @@ def test_method_bad_input():
                       method="waves")
     with pytest.raises(ValueError, match="max_calls"):
         simulate_herd(clients=5, max_calls=0)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("scenario", [Contention(), Contention(latency=0.010, latency_sd=0.002),
+                                      Contention(arrival_s=2.0), Contention(latency_sd=0)],
+                         ids=["lab", "article", "spread", "no-spread"])
+def test_the_loop_on_its_own_record_equals_the_loop_on_a_model(schedule, scenario):
+    # The own-record loop writes the record and random.gauss into itself; a
+    # ContentionModel passed as the server takes the general loop.
+    from labkit.origin import ContentionModel
+
+    for clients in (1, 7, 60):
+        for seed in (0, 1):
+            own = simulate_herd(scenario, clients=clients, schedule=schedule, seed=seed,
+                                method="events", times=True)
+            general = simulate_herd(dataclasses.replace(scenario, server=ContentionModel()),
+                                    clients=clients, schedule=schedule, seed=seed,
+                                    method="events", times=True)
+            assert own.to_dict() == general.to_dict()
+            assert (own.times, own.load, own.served, own.wins_by_attempt) == (
+                general.times, general.load, general.served, general.wins_by_attempt)

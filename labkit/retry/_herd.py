@@ -214,8 +214,10 @@ class Contention:
             return (_contention_waves if exact else _contention_writes)(
                 clients, backoff, rng, self.latency, self.latency_sd, self.arrival_s,
                 max_calls, times)
-        server = ContentionModel(start=0.0) if self.server is None else self.server
-        return _contention(clients, backoff, rng, server, self.latency, self.latency_sd,
+        if self.server is None:
+            return _contention_own(clients, backoff, rng, self.latency, self.latency_sd,
+                                   self.arrival_s, max_calls, times)
+        return _contention(clients, backoff, rng, self.server, self.latency, self.latency_sd,
                            self.arrival_s, max_calls, times)
 
 
@@ -543,6 +545,94 @@ def _contention(clients, backoff, rng, server, latency, latency_sd, arrival_s, m
         # Conflict: the answer travels back, the client sleeps, its next read travels out.
         push(heap, (t + abs(gauss(latency, latency_sd)) + delay(i, n)
                     + abs(gauss(latency, latency_sd)), i, -1))
+    return calls, last, done, load, served, wins
+
+
+def _contention_own(clients, backoff, rng, latency, latency_sd, arrival_s, max_calls, times):
+    """:func:`_contention` on the scenario's own record, with the record and
+    ``random.gauss`` written into the loop: the same events, the same numbers.
+
+    The loop is what every jittered and small herd runs (notebook 04 runs
+    thousands), and a Python call per message delay was half its time.
+    ``random.gauss`` (CPython's ``Lib/random.py``) makes its normals in pairs
+    from two ``random()`` draws and keeps the second for the next call; the
+    spare is kept here as a local, which is equivalent because nothing else
+    in the loop draws normals (the backoff draws ``uniform``, one ``random()``).
+    ``tests/test_herd_waves.py`` checks every figure against :func:`_contention`.
+    """
+    rand = rng.random
+    delay = _delay_fn(backoff, rng, clients)
+    log, sqrt, cos, sin, floor = math.log, math.sqrt, math.cos, math.sin, math.floor
+    two_pi = 2.0 * math.pi
+    spare = rng.gauss_next
+    rng.gauss_next = None
+
+    heap = []
+    for i in range(clients):
+        start = rand() * arrival_s
+        if spare is None:
+            x = rand() * two_pi
+            g = sqrt(-2.0 * log(1.0 - rand()))
+            z, spare = cos(x) * g, sin(x) * g
+        else:
+            z, spare = spare, None
+        heap.append((start + abs(latency + z * latency_sd), i, -1))
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    version = 0  # the record: a write made with the current version wins and bumps it
+    retries = [0] * clients
+    load: dict[int, int] = {}
+    served: dict[int, int] = {}
+    wins: dict[int, int] = {}
+    calls = done = 0
+    last = 0.0
+    while heap and calls < max_calls:
+        t, i, v = pop(heap)
+        # Two message delays (the read's reply and the write; or a conflict's
+        # answer and the next read), drawn in the loop's order.
+        if spare is None:
+            x = rand() * two_pi
+            g = sqrt(-2.0 * log(1.0 - rand()))
+            z, spare = cos(x) * g, sin(x) * g
+        else:
+            z, spare = spare, None
+        if v < 0:  # read; the reply travels back, the write travels out
+            d1 = abs(latency + z * latency_sd)
+            if spare is None:
+                x = rand() * two_pi
+                g = sqrt(-2.0 * log(1.0 - rand()))
+                z, spare = cos(x) * g, sin(x) * g
+            else:
+                z, spare = spare, None
+            push(heap, (t + d1 + abs(latency + z * latency_sd), i, version))
+            continue
+        calls += 1
+        if times is not None:
+            times.append(t)
+        second = floor(t)
+        load[second] = load.get(second, 0) + 1
+        n = retries[i]
+        if v == version:
+            version += 1
+            served[second] = served.get(second, 0) + 1
+            wins[n] = wins.get(n, 0) + 1
+            done += 1
+            # Done when the success reply reaches the client (the article's measure).
+            reply = t + abs(latency + z * latency_sd)
+            if reply > last:
+                last = reply
+            continue
+        retries[i] = n + 1
+        # Conflict: the answer travels back, the client sleeps, its next read travels out.
+        back = t + abs(latency + z * latency_sd) + delay(i, n)
+        if spare is None:
+            x = rand() * two_pi
+            g = sqrt(-2.0 * log(1.0 - rand()))
+            z, spare = cos(x) * g, sin(x) * g
+        else:
+            z, spare = spare, None
+        push(heap, (back + abs(latency + z * latency_sd), i, -1))
+    rng.gauss_next = spare
     return calls, last, done, load, served, wins
 
 

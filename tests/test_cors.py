@@ -174,11 +174,12 @@ def test_after_sign_in_the_origin_answers_for_itself(sim):
 def test_run_cors_without_chromium_says_missing_for_every_row(tmp_path):
     absent = str(tmp_path / "no-chromium")
     rows = run_cors(modes=["rfc6585", "spoof"], chromium=absent)
-    # 2 modes x 2 settings x before/after x 3 calls
-    assert len(rows) == 24
+    # 2 modes x 2 settings x before/after x 4 calls
+    assert len(rows) == 32
     assert {r.status for r in rows} == {"missing"}
     assert all(absent in r.error for r in rows)
-    assert {r.client for r in rows} == {"chromium fetch", "chromium fetch (preflight)"}
+    assert {r.client for r in rows} == {"chromium fetch", "chromium fetch (preflight)",
+                                        "chromium fetch (same-origin probe)"}
     assert {(r.mode, r.portal_cors, r.signed_in, r.https) for r in rows} == {
         (m, c, s, h) for m in ("rfc6585", "spoof") for c in (False, True) for s in (False, True) for h in (False, True)}
     d = rows[0].as_dict()
@@ -209,15 +210,16 @@ def table():
     return {(r.mode, r.portal_cors, r.signed_in, r.client, r.https): r for r in rows}
 
 
-def row(table, mode, *, cors=False, signed_in=False, preflight=False, https=False) -> CorsRow:
-    client = "chromium fetch (preflight)" if preflight else "chromium fetch"
+def row(table, mode, *, cors=False, signed_in=False, preflight=False, probe=False, https=False) -> CorsRow:
+    client = ("chromium fetch (preflight)" if preflight else
+              "chromium fetch (same-origin probe)" if probe else "chromium fetch")
     return table[(mode, cors, signed_in, client, https)]
 
 
 @browser
 @needs_chromium
 def test_every_mode_setting_and_call_has_a_row(table):
-    assert len(table) == len(CORS_MODES) * 2 * 2 * 3
+    assert len(table) == len(CORS_MODES) * 2 * 2 * 4
     assert all("fetch" in r.client and r.status != "missing" for r in table.values())
 
 
@@ -321,3 +323,27 @@ def test_a_proxy_407_leaves_the_script_waiting_until_it_gives_up(table):
             r = row(table, "proxy-auth", cors=cors, signed_in=signed_in)
             assert (r.status, r.error) == (None, "TimeoutError: signal timed out")
             assert r.network_status is None and r.devtools == "net::ERR_ABORTED"
+
+
+@browser
+@needs_chromium
+@pytest.mark.parametrize("mode,status,response_type,wire", [
+    ("rfc6585", 511, "basic", (511,)),
+    ("cacheable", 511, "basic", (511,)),
+    ("spoof", 200, "basic", (200,)),  # HTML where a 204 was due: not the app's server
+    ("redirect", 0, "opaqueredirect", (302,)),  # redirect: "manual" keeps the page where it is
+])
+def test_a_same_origin_probe_reads_the_portal_without_anyones_cors_headers(table, mode, status, response_type, wire):
+    for cors in (False, True):
+        r = row(table, mode, cors=cors, probe=True)
+        assert (r.status, r.response_type, r.wire) == (status, response_type, wire)
+        after = row(table, mode, cors=cors, probe=True, signed_in=True)
+        assert (after.status, after.response_type, after.network_status) == (204, "basic", 204)
+
+
+@browser
+@needs_chromium
+def test_navigator_online_is_true_behind_the_portal(table):
+    """The HTML Standard: "inherently unreliable"; here it never once said false."""
+    assert {r.navigator_online for r in table.values()} == {True}
+    assert any(r.status is None and not r.signed_in for r in table.values())

@@ -59,13 +59,12 @@ _ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 # exception becomes its name and message, as the app's catch block would see it.
 _FETCH_ALL = """async (calls) => Promise.all(calls.map(async (c) => {
   try {
-    const r = await fetch(c.url, {method: c.method, headers: c.headers, body: c.body,
-                                  signal: AbortSignal.timeout(c.timeout_ms)});
+    const r = await fetch(c.url, {method: c.method, headers: c.headers, body: c.body, redirect: c.redirect,
+                                  cache: c.cache, signal: AbortSignal.timeout(c.timeout_ms)});
     const text = await r.text();
     let login = null;
     try { login = JSON.parse(text).login_url ?? null; } catch (e) { /* not JSON: no link */ }
-    return {status: r.status, content_type: r.headers.get("content-type"), login_url: login,
-            redirected: r.redirected};
+    return {status: r.status, type: r.type, content_type: r.headers.get("content-type"), login_url: login};
   } catch (e) {
     return {error: `${e.name}: ${e.message}`};
   }
@@ -84,6 +83,11 @@ class CorsRow:
     included; ``preflight_status`` is the ``OPTIONS`` preflight's answer, for
     a preflighted call. ``devtools`` is Chromium's reason for a failure: a
     CORS error name (``MissingAllowOriginHeader``) or a net error.
+    ``from_cache``: the browser answered from its HTTP cache (nothing on the
+    wire). ``content_type`` and ``login_url`` (the problem+json member) are
+    what the script could read of the body; ``response_type`` is the
+    ``Response.type`` it got (``"cors"``, ``"basic"``, ``"opaqueredirect"``).
+    ``navigator_online`` is what ``navigator.onLine`` said at the time.
     """
 
     client: str
@@ -100,6 +104,8 @@ class CorsRow:
     from_cache: bool = False
     content_type: str | None = None
     login_url: str | None = None
+    response_type: str | None = None
+    navigator_online: bool | None = None
     url: str = ""
 
     def as_dict(self) -> dict:
@@ -115,6 +121,8 @@ class _Call:
     url: str
     headers: dict
     body: str | None
+    redirect: str = "follow"
+    cache: str = "default"
 
 
 def _calls(mode: str, portal_cors: bool, https: bool) -> list[_Call]:
@@ -128,6 +136,10 @@ def _calls(mode: str, portal_cors: bool, https: bool) -> list[_Call]:
         _Call("chromium fetch (preflight)", False, "POST", f"http://{API}/status/200?call=post-{key}",
               {"accept": "application/json", "content-type": "application/json", "x-request-id": f"app-{key}"},
               '{"order": 1}'),
+        # What a page can do without anyone's CORS headers: ask its own origin for a
+        # 204 that never redirects. Same origin, so the script reads whatever comes.
+        _Call("chromium fetch (same-origin probe)", False, "GET", f"{APP_ORIGIN}/status/204?call=probe-{key}",
+              {}, None, redirect="manual", cache="no-store"),
     ]
     if https:
         calls.append(_Call("chromium fetch", True, "GET", f"https://{API}/status/200?call=tls-{key}",
@@ -215,25 +227,32 @@ def _measure(browser, sim: Simulator, mode: str, portal_cors: bool, calls: list[
         page.route(f"{APP_ORIGIN}/", lambda route: route.fulfill(status=200, body=_APP_PAGE,
                                                                 content_type="text/html; charset=utf-8"))
         page.goto(f"{APP_ORIGIN}/")
-        # No more interception: Playwright would answer CORS preflights itself.
+        # No more interception from here: while a route is set, Playwright answers an
+        # intercepted CORS preflight itself with a 204 that allows everything (its
+        # Chromium network manager, "isInterceptedOptionsPreflight"), and the page's
+        # later calls to its own origin must go through the gateway like the API's.
         page.unroute_all()
         rows = []
         for signed_in in (False, True):
             if signed_in:
                 portal.sign_in(DEVICE, "guest", "letmein")
             wire.clear()
+            online = page.evaluate("navigator.onLine")
             results = page.evaluate(_FETCH_ALL, [
-                {"url": c.url, "method": c.method, "headers": c.headers, "body": c.body,
+                {"url": c.url, "method": c.method, "headers": c.headers, "body": c.body, "redirect": c.redirect,
+                 "cache": c.cache,
                  "timeout_ms": int(fetch_timeout * 1000)} for c in calls])
             wire.settle(page, [c.url for c in calls])
-            rows += [_row(call, result, wire, mode, portal_cors, signed_in) for call, result in zip(calls, results)]
+            rows += [_row(call, result, wire, mode, portal_cors, signed_in, online)
+                     for call, result in zip(calls, results)]
         return rows
     finally:
         context.close()
         portal.reset()
 
 
-def _row(call: _Call, result: dict, wire: "_Wire", mode: str, portal_cors: bool, signed_in: bool) -> CorsRow:
+def _row(call: _Call, result: dict, wire: "_Wire", mode: str, portal_cors: bool, signed_in: bool,
+         online: bool) -> CorsRow:
     seen = wire.statuses(call.url, call.method)
     preflight = wire.statuses(call.url, "OPTIONS")
     return CorsRow(
@@ -243,7 +262,8 @@ def _row(call: _Call, result: dict, wire: "_Wire", mode: str, portal_cors: bool,
         preflight_status=preflight[0] if preflight else None,
         devtools=wire.request(call.url, call.method)["failure"] or wire.request(call.url, "OPTIONS")["failure"],
         wire=seen, from_cache=wire.request(call.url, call.method)["from_cache"],
-        content_type=result.get("content_type"), login_url=result.get("login_url"), url=call.url,
+        content_type=result.get("content_type"), login_url=result.get("login_url"),
+        response_type=result.get("type"), navigator_online=online, url=call.url,
     )
 
 

@@ -347,3 +347,45 @@ def test_navigator_online_is_true_behind_the_portal(table):
     """The HTML Standard: "inherently unreliable"; here it never once said false."""
     assert {r.navigator_online for r in table.values()} == {True}
     assert any(r.status is None and not r.signed_in for r in table.values())
+
+
+@pytest.mark.parametrize("fields,reads,saw", [
+    (dict(status=None, error="TypeError: Failed to fetch", wire=(511,), network_status=511,
+          devtools="net::ERR_FAILED (MissingAllowOriginHeader)"),
+     "TypeError: Failed to fetch", "511, net::ERR_FAILED (MissingAllowOriginHeader)"),
+    (dict(status=None, error="TypeError: Failed to fetch", preflight_status=302,
+          devtools="net::ERR_FAILED (PreflightDisallowedRedirect)"),
+     "TypeError: Failed to fetch", "OPTIONS 302, net::ERR_FAILED (PreflightDisallowedRedirect)"),
+    (dict(status=511, preflight_status=204, wire=(511,), network_status=511, response_type="cors"),
+     "511", "OPTIONS 204, 511"),
+    (dict(status=0, wire=(302,), response_type="opaqueredirect", devtools="net::ERR_ABORTED"),
+     "0 (opaqueredirect)", "302"),
+    (dict(status=511, from_cache=True, response_type="cors"), "511", "from the browser's cache"),
+    (dict(status="missing", error="no Chromium at /x"), "missing: no Chromium at /x", "nothing"),
+])
+def test_a_rows_two_summaries(fields, reads, saw):
+    r = CorsRow("chromium fetch", "rfc6585", False, False, False, **fields)
+    assert (r.script_reads, r.network_saw) == (reads, saw)
+    assert r.as_dict()["script_reads"] == reads and r.as_dict()["network_saw"] == saw
+
+
+def test_cors_table_puts_the_two_settings_side_by_side_in_the_order_measured():
+    from labkit.labs import cors_table
+
+    def r(mode, cors, status, **kw):
+        return CorsRow("chromium fetch", mode, False, cors, False, status, **kw)
+
+    rows = [
+        r("spoof", False, None, error="TypeError: Failed to fetch", wire=(200,)),
+        r("spoof", True, 200, wire=(200,)),
+        r("rfc6585", False, None, error="TypeError: Failed to fetch", wire=(511,)),
+        r("rfc6585", True, 511, wire=(511,)),
+        CorsRow("chromium fetch", "rfc6585", False, True, True, 200),  # signed in: another table
+    ]
+    table = cors_table(rows)
+    assert list(table.index) == [("spoof", "chromium fetch"), ("rfc6585", "chromium fetch")]
+    assert table.loc[("rfc6585", "chromium fetch"), ("portal CORS off", "script reads")] == "TypeError: Failed to fetch"
+    assert table.loc[("rfc6585", "chromium fetch"), ("portal CORS off", "DevTools saw")] == "511"
+    assert table.loc[("rfc6585", "chromium fetch"), ("portal CORS on", "script reads")] == "511"
+    assert list(cors_table(rows, signed_in=True).index) == [("rfc6585", "chromium fetch")]
+    assert cors_table(rows, https=True).empty

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from .._simulator import Simulator
 from ..core import VirtualClock
 
-__all__ = ["CHROMIUM", "CORS_MODES", "CorsRow", "run_cors"]
+__all__ = ["CHROMIUM", "CORS_MODES", "CorsRow", "cors_table", "run_cors"]
 
 #: Debian's Chromium, the browser the course's browser lessons use.
 CHROMIUM = "/usr/bin/chromium"
@@ -108,9 +108,31 @@ class CorsRow:
     navigator_online: bool | None = None
     url: str = ""
 
+    @property
+    def script_reads(self) -> str:
+        """What the app's script got, in a few words: a status, or what ``fetch()`` threw."""
+        if self.status is None:
+            return self.error or "nothing"
+        if self.status == "missing":
+            return f"missing: {self.error}"
+        plain = self.response_type in (None, "basic", "cors")
+        return str(self.status) if plain else f"{self.status} ({self.response_type})"
+
+    @property
+    def network_saw(self) -> str:
+        """What the developer tools showed: the preflight, the statuses on the wire, the failure."""
+        parts = [] if self.preflight_status is None else [f"OPTIONS {self.preflight_status}"]
+        if self.from_cache:
+            parts.append("from the browser's cache")
+        elif self.wire:
+            parts.append(" -> ".join(map(str, self.wire)))
+        if self.status is None and self.devtools:
+            parts.append(self.devtools)
+        return ", ".join(parts) or "nothing"
+
     def as_dict(self) -> dict:
-        """The row as plain data (a table row, a DataFrame record, JSON)."""
-        return dataclasses.asdict(self)
+        """The row as plain data (a table row, a DataFrame record, JSON), with both summaries."""
+        return {**dataclasses.asdict(self), "script_reads": self.script_reads, "network_saw": self.network_saw}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +224,29 @@ def run_cors(
     finally:
         sim.stop()
     return rows
+
+
+def cors_table(rows: Iterable[CorsRow], *, signed_in: bool = False, https: bool = False):
+    """A pandas DataFrame of ``rows``: one line per mode and call, in the order measured.
+
+    Columns: what the script read and what the developer tools saw, with the
+    portal's CORS headers off and on. Only the rows with this ``signed_in``
+    and ``https``.
+    """
+    import pandas as pd
+
+    lines: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        if r.signed_in is signed_in and r.https is https:
+            setting = "portal CORS on" if r.portal_cors else "portal CORS off"
+            line = lines.setdefault((r.mode, r.client), {})
+            line[(setting, "script reads")] = r.script_reads
+            line[(setting, "DevTools saw")] = r.network_saw
+    frame = pd.DataFrame.from_dict(lines, orient="index")
+    if not lines:
+        return frame
+    frame.index.names = ["mode", "call"]
+    return frame.sort_index(axis=1, level=0, sort_remaining=False)
 
 
 def _unavailable(chromium: str) -> str | None:

@@ -389,3 +389,21 @@ def test_cors_table_puts_the_two_settings_side_by_side_in_the_order_measured():
     assert table.loc[("rfc6585", "chromium fetch"), ("portal CORS on", "script reads")] == "511"
     assert list(cors_table(rows, signed_in=True).index) == [("rfc6585", "chromium fetch")]
     assert cors_table(rows, https=True).empty
+
+
+def test_run_cors_takes_one_mode_or_one_setting_alone_and_nothing_at_all(tmp_path):
+    absent = str(tmp_path / "no-chromium")
+    rows = run_cors(modes="rfc6585", portal_cors=True, chromium=absent, https=False)
+    assert {(r.mode, r.portal_cors, r.https) for r in rows} == {("rfc6585", True, False)}
+    assert len(rows) == 2 * 3  # before/after x GET, preflight, probe
+    assert run_cors(modes=[], chromium=absent) == []
+
+
+def test_run_cors_reports_a_browser_that_does_not_start(tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    fake = tmp_path / "not-chromium"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    rows = run_cors(modes=["rfc6585"], portal_cors=[False], chromium=str(fake))
+    assert rows and {r.status for r in rows} == {"missing"}
+    assert all(r.error.startswith(f"Chromium at {fake} did not start") for r in rows)

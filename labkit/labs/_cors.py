@@ -192,27 +192,36 @@ def run_cors(
     Without Chromium at ``chromium`` (or without Playwright), every row says
     ``status="missing"``, with the reason in ``error``.
     """
-    modes, settings = list(modes), list(portal_cors)
+    # One mode or one setting may be given alone: "rfc6585", True.
+    modes = [modes] if isinstance(modes, str) else list(modes)
+    settings = [portal_cors] if isinstance(portal_cors, bool) else list(portal_cors)
     if not 0 < fetch_timeout <= 10:
         raise ValueError(f"fetch_timeout must be more than 0 and at most 10 seconds, not {fetch_timeout!r}")
+    # Real time at the start, so the Date the gateway sends is now: Chromium's cache
+    # judges the freshness of what it stores against it.
     sim = Simulator(clock=VirtualClock(time.time()), name="labkit-cors")
     for mode in modes:
         sim.gateway.mode = mode  # an unknown name fails here, with the list of modes
     for setting in settings:
         sim.gateway.cors = setting  # so does a setting that is not a bool
+    if not modes or not settings:
+        return []
     reason = _unavailable(chromium)
     if reason is not None:
-        return [CorsRow(call.client, mode, call.https, setting, signed_in, "missing", error=reason, url=call.url)
-                for setting in settings for mode in modes for signed_in in (False, True)
-                for call in _calls(mode, setting, https)]
+        return _missing(modes, settings, https, reason)
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     rows: list[CorsRow] = []
     sim.serve()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True, timeout=20_000,
-                                        args=[*_ARGS, f"--proxy-server={sim.gateway_url}"])
+            try:
+                browser = p.chromium.launch(executable_path=chromium, headless=True, timeout=20_000,
+                                            args=[*_ARGS, f"--proxy-server={sim.gateway_url}"])
+            except PlaywrightError as exc:
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return _missing(modes, settings, https, f"Chromium at {chromium} did not start: {first_line}")
             try:
                 for setting in settings:
                     sim.gateway.cors = setting
@@ -247,6 +256,12 @@ def cors_table(rows: Iterable[CorsRow], *, signed_in: bool = False, https: bool 
         return frame
     frame.index.names = ["mode", "call"]
     return frame.sort_index(axis=1, level=0, sort_remaining=False)
+
+
+def _missing(modes: list[str], settings: list[bool], https: bool, reason: str) -> list[CorsRow]:
+    return [CorsRow(call.client, mode, call.https, setting, signed_in, "missing", error=reason, url=call.url)
+            for setting in settings for mode in modes for signed_in in (False, True)
+            for call in _calls(mode, setting, https)]
 
 
 def _unavailable(chromium: str) -> str | None:

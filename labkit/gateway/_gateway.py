@@ -116,9 +116,9 @@ class Gateway:
     answer to a request for a host behind the gateway carries
     ``Access-Control-Allow-Origin: *``, and a CORS preflight (``OPTIONS``
     with ``Access-Control-Request-Method``) gets a 204 granting what it asked
-    for, so the request itself meets the 511 and the app can read it. Never
-    the portal's own pages, a 407 or a CONNECT: see ``_cors.py``, which
-    quotes the rules.
+    for, so the request itself meets the mode's answer (the 511) and the app
+    can read it. Never the portal's own pages, a 407 or a CONNECT: see
+    ``_cors.py``, which quotes the rules.
 
     Credentials of the simulated venue: user ``guest``, password ``letmein``
     (:data:`labkit.gateway.DEFAULT_USERS`).

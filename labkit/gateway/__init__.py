@@ -13,7 +13,9 @@ The simulated venue's test credentials: user ``guest``, password ``letmein``
 state changes posted from another site's pages (403), locks a device's
 sign-in for a while after repeated wrong passwords (429 with
 ``Retry-After``), and cannot be framed by another site: see
-:class:`PortalSite`.
+:class:`PortalSite`. ``Gateway(cors=True)`` (off by default) lets a web app's
+script read the portal's refusals, which a browser otherwise hides from it
+(the Fetch Standard's CORS check): see :class:`Gateway`.
 """
 
 from ._captive_api import CAPTIVE_JSON, captive_document

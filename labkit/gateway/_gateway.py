@@ -27,6 +27,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from ..core import GATEWAY_NAME, Clock, Handler, RealClock, Request, Response, http_date
+from ._cors import is_preflight, preflight_grant, share
 from ._forward import VIA, forward, no_tunnel
 from ._modes import MODES, PortalMode, network_auth_required
 from ._portal import Portal
@@ -107,6 +108,18 @@ class Gateway:
     in the browser brings them online; ``127.0.0.2``, ``127.0.0.3`` (curl
     ``--interface``) stay captive.
 
+    **CORS** (``cors``, off by default). A web app's script calling an API
+    on another origin reads a refusal only if it carries
+    ``Access-Control-Allow-Origin`` (the Fetch Standard's "CORS check");
+    without it, ``fetch()`` rejects with a ``TypeError`` and the 511 is seen
+    only in the browser's developer tools. With ``cors=True`` the mode's
+    answer to a request for a host behind the gateway carries
+    ``Access-Control-Allow-Origin: *``, and a CORS preflight (``OPTIONS``
+    with ``Access-Control-Request-Method``) gets a 204 granting what it asked
+    for, so the request itself meets the mode's answer (the 511) and the app
+    can read it. Never the portal's own pages, a 407 or a CONNECT: see
+    ``_cors.py``, which quotes the rules.
+
     Credentials of the simulated venue: user ``guest``, password ``letmein``
     (:data:`labkit.gateway.DEFAULT_USERS`).
     """
@@ -126,6 +139,7 @@ class Gateway:
         https: str = "refuse",
         drop_seconds: float = 5.0,
         address: str | None = None,
+        cors: bool = False,
     ) -> None:
         self.upstream = upstream
         self.clock: Clock = clock or RealClock()
@@ -137,6 +151,7 @@ class Gateway:
         self.https = https
         self.drop_seconds = float(drop_seconds)
         self.address = address
+        self.cors = cors
 
     # -- configuration ---------------------------------------------------
     @property
@@ -179,6 +194,17 @@ class Gateway:
         self._https = value
 
     @property
+    def cors(self) -> bool:
+        """Whether the portal's refusals carry CORS headers (see the class docstring)."""
+        return self._cors
+
+    @cors.setter
+    def cors(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"cors must be True or False, not {value!r}")
+        self._cors = value
+
+    @property
     def portal_mode(self) -> PortalMode:
         """The current mode itself: its name, description and behaviour."""
         return self._mode
@@ -208,7 +234,7 @@ class Gateway:
         mode = self._mode
         if not self._admits(mode, request):
             self.portal.saw(request.client_host)
-            return self._stamp(mode.refuse(self, request))
+            return self._stamp(self._refuse(mode, request))
         if request.method == "CONNECT":
             return self._stamp(no_tunnel(request))
         if request.host.lower() == self.site.host:
@@ -226,6 +252,14 @@ class Gateway:
             and request.method != "CONNECT"
             and request.host.lower() == self.site.host
         )
+
+    def _refuse(self, mode: PortalMode, request: Request) -> Response:
+        """The mode's answer to a request it did not admit, shared with scripts if ``cors`` is on."""
+        response = mode.refuse(self, request)  # first: HTTPS keeps failing as the mode says
+        if (not self._cors or request.method == "CONNECT" or response.status == 407
+                or request.host.lower() == self.site.host):
+            return response
+        return preflight_grant(request) if is_preflight(request) else share(response)
 
     def _direct_base(self, request: Request) -> str | None:
         """Where a direct visit reached the gateway, or None for a request to a host behind it.
@@ -289,7 +323,8 @@ class Gateway:
         return response
 
     def __repr__(self) -> str:
-        return f"<Gateway mode={self.mode!r} https={self.https!r} portal={self.portal_host}>"
+        cors = " cors=True" if self._cors else ""
+        return f"<Gateway mode={self.mode!r} https={self.https!r}{cors} portal={self.portal_host}>"
 
 
 # A reverse proxy's mount point: a path, never "//host" (which names another

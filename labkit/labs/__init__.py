@@ -27,11 +27,15 @@ never import it; the widgets and the notebooks call it.
   detector's verdict in a given mode.
 - the portal's devices (notebook 01): :func:`device_rows`, each device by name;
   :func:`probe_table`, every connectivity probe captive and signed in.
+- a web app behind the portal (notebook 05): :func:`run_cors`, what a script's
+  ``fetch()`` reads in Chromium in each mode, with the portal's CORS headers
+  off and on (:class:`CorsRow`), shown by :func:`cors_table`.
 """
 
 from ._answers import ERROR_HANDLER_CONDITIONS, handler_answer, policy_answer, policy_conditions
 from ._captive import device_rows, probe_in_mode, probe_table
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
+from ._cors import CHROMIUM, CORS_MODES, CorsRow, cors_table, run_cors
 from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict, whole
 from ._exercise import ANSWER_ME, Verdict, check
 from ._experiments import EXPERIMENTS, Experiment, run_experiment
@@ -61,6 +65,9 @@ from ._survey import Sighting, survey, survey_modes
 
 __all__ = [
     "ANSWER_ME",
+    "CHROMIUM",
+    "CORS_MODES",
+    "CorsRow",
     "ERROR_HANDLER_CONDITIONS",
     "EXPERIMENTS",
     "Experiment",
@@ -83,6 +90,7 @@ __all__ = [
     "check_error_response",
     "check_policy",
     "compare",
+    "cors_table",
     "device_rows",
     "error_middleware",
     "handler_answer",
@@ -96,6 +104,7 @@ __all__ = [
     "problems_of",
     "retry_libraries",
     "retry_library_table",
+    "run_cors",
     "run_experiment",
     "run_scenario",
     "seed_page_app",

@@ -326,7 +326,23 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if not self._add_empty_path():
                 raise
             _Base.on_headers_complete(self)
+        self._keep_absolute_target()
         self._phase = _BODY
+
+    def _keep_absolute_target(self) -> None:
+        # uvicorn keeps only the path of an absolute-form target, so the handler
+        # would go by Host. But its authority is the one that counts: a proxy
+        # "MUST ignore the received Host header field" and use the target's
+        # (RFC 9112 section 3.2.2), and a client may send a stale Host (urllib3
+        # 2.8's ProxyManager keeps the first request's on a cross-host redirect).
+        # Give the target as h11 does: whole, as the path (ASGIAdapter splits it).
+        url = self.url
+        cycle = self.cycle
+        if url[:1] == b"/" or b"://" not in url[:10] or cycle is None or cycle.scope is not self.scope:
+            return  # origin-form, or no request started (an upgrade)
+        authority = url[url.find(b"://") + 3:].split(b"/", 1)[0].split(b"?", 1)[0]
+        scheme = url[:url.find(b"://")].decode("ascii").lower()
+        self.scope["path"] = f"{scheme}://{authority.decode('latin-1')}{self.scope['path']}"
 
     def _add_empty_path(self) -> bool:
         url = self.url

@@ -44,25 +44,27 @@ serve: install
 	@$(BIN)/labkit serve $(ARGS)
 
 # Browser tests drive JupyterLab and the portal in Debian's Chromium (never a
-# downloaded one). Installing it as root asks apt-get for nothing but the install,
-# with Debian's recommended packages, the set the browser tests were run against.
+# downloaded one); notebook 05 also runs curl and wget behind the portal. Installing
+# them as root asks apt-get for nothing but the install, with Debian's recommended
+# packages, the set the browser tests were run against.
 chromium:
 ifeq ($(CHROMIUM),no)
-	@command -v chromium >/dev/null || echo "labkit: CHROMIUM=no: not installing Chromium; the browser tests will be skipped."
+	@command -v chromium >/dev/null || echo "labkit: CHROMIUM=no: not installing Chromium (nor curl or wget); the browser tests and notebook 05 will be skipped."
 else
-	@if command -v chromium >/dev/null; then :; \
+	@missing=""; for tool in chromium curl wget; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "labkit: installing Chromium with apt-get for the browser tests (JupyterLab and the portal in a real browser):"; \
-	  echo "labkit:   about 110 packages with what Debian recommends beside it, 1-2 min; skip it with: make test CHROMIUM=no"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "labkit: apt-get could not install Chromium; the browser tests will be skipped."; \
+	  echo "labkit: installing$$missing with apt-get for the browser tests (JupyterLab and the portal in a real browser) and notebook 05 (curl, wget and Chromium behind the portal):"; \
+	  echo "labkit:   Chromium is about 110 packages with what Debian recommends beside it, 1-2 min; skip it with: make test CHROMIUM=no"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
+	  echo "labkit: apt-get could not install$$missing; the tests that need them will be skipped."; \
 	else \
-	  echo "labkit: no Chromium here, so the browser tests will be skipped (to run them: sudo apt-get install chromium)."; \
+	  echo "labkit: no$$missing here, so the tests that need them will be skipped (to run them: sudo apt-get install$$missing)."; \
 	fi
 endif
 
 test: install chromium
-	$(SAY) "running every test: unit, loopback, browser and the five notebooks (about 2 min)..."
+	$(SAY) "running every test: unit, loopback, browser and the notebooks (about 2 min)..."
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -138,6 +138,23 @@ def _retry_libraries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clients(args: argparse.Namespace) -> int:
+    import json
+
+    from .labs import after_sign_in_table, client_matrix, client_table, collect_rows
+
+    # One argument per runner of rows shaped like labkit.labs.ClientRow.
+    rows = collect_rows(client_matrix)
+    if args.json:
+        print(json.dumps({"rows": rows}, indent=1))
+        return 0
+    print(client_table(rows))
+    print()
+    print("The same request again, once the device has signed in:")
+    print(after_sign_in_table(rows))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -225,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="only this set-up (repeatable)")
     libs.add_argument("--json", action="store_true", help='print {"rows": [...]}, one object per run')
     libs.set_defaults(func=_retry_libraries)
+
+    clients = commands.add_parser("clients", help="run curl, wget, Chromium, httpx, requests, urllib3, "
+                                  "aiohttp and urllib.request behind the gateway in every portal mode, "
+                                  "over http and https; print what each did")
+    clients.add_argument("--json", action="store_true", help='print {"rows": [...]}, one object per row')
+    clients.set_defaults(func=_clients)
     return parser
 
 

@@ -30,11 +30,29 @@ never import it; the widgets and the notebooks call it.
 - a web app behind the portal (notebook 05): :func:`run_cors`, what a script's
   ``fetch()`` reads in Chromium in each mode, with the portal's CORS headers
   off and on (:class:`CorsRow`), shown by :func:`cors_table`.
+- real clients behind the portal (notebook 05): :func:`client_matrix` runs curl, wget,
+  Chromium, httpx, requests, urllib3, aiohttp and urllib.request in every mode, one
+  :class:`ClientRow` each; :func:`collect_rows` gathers the rows of several such runners;
+  :func:`client_table`, :func:`after_sign_in_table` and :func:`client_detail` show them.
 """
 
 from ._answers import ERROR_HANDLER_CONDITIONS, handler_answer, policy_answer, policy_conditions
 from ._captive import device_rows, probe_in_mode, probe_table
 from ._checks import POLICY_CHECKS, PolicyCheck, check_policy
+from ._clients import (
+    CLIENT_URL,
+    CLIENTS,
+    ClientRow,
+    after_sign_in_table,
+    classify_body,
+    client_detail,
+    client_matrix,
+    client_table,
+    collect_rows,
+    ended_with,
+    error_kind,
+    outcome,
+)
 from ._cors import CHROMIUM, CORS_MODES, CorsRow, cors_table, run_cors
 from ._compare import SCENARIOS, Scenario, Whole, compare, run_scenario, verdict, whole
 from ._exercise import ANSWER_ME, Verdict, check
@@ -66,7 +84,10 @@ from ._survey import Sighting, survey, survey_modes
 __all__ = [
     "ANSWER_ME",
     "CHROMIUM",
+    "CLIENTS",
+    "CLIENT_URL",
     "CORS_MODES",
+    "ClientRow",
     "CorsRow",
     "ERROR_HANDLER_CONDITIONS",
     "EXPERIMENTS",
@@ -86,17 +107,26 @@ __all__ = [
     "Sighting",
     "Verdict",
     "Whole",
+    "after_sign_in_table",
     "check",
     "check_error_response",
     "check_policy",
+    "classify_body",
+    "client_detail",
+    "client_matrix",
+    "client_table",
+    "collect_rows",
     "compare",
     "cors_table",
     "device_rows",
+    "ended_with",
+    "error_kind",
     "error_middleware",
     "handler_answer",
     "herd_over_http",
     "inspect_handler",
     "orders_app",
+    "outcome",
     "policy_answer",
     "policy_conditions",
     "probe_in_mode",

@@ -20,11 +20,12 @@ Chromium is launched once per matrix.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import os
 import re
-import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import urllib.error
@@ -134,6 +135,10 @@ class _Fetch:
 
 class _Missing(Exception):
     """The client is not installed here."""
+
+
+class _Unusable(Exception):
+    """The client is installed but could not be started (its message says why)."""
 
 
 class _Tally:
@@ -519,10 +524,13 @@ def _launch(paths: dict, proxy: str, stack: ExitStack):
         sync_api = _module("playwright.sync_api")
     except _Missing as exc:
         return exc
-    playwright = stack.enter_context(sync_api.sync_playwright())
-    browser = playwright.chromium.launch(
-        executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, f"--proxy-server={proxy}"],
-        timeout=30_000)
+    try:
+        playwright = stack.enter_context(sync_api.sync_playwright())
+        browser = playwright.chromium.launch(
+            executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, f"--proxy-server={proxy}"],
+            timeout=30_000)
+    except Exception as exc:  # Playwright's Error: the browser would not start
+        return _Unusable(f"could not start {exe}: {_error(exc, first_line=True)}")
     stack.callback(browser.close)
     return browser
 
@@ -544,6 +552,8 @@ def _row(name, mode, https, gateway, tally, proxy, paths, browser) -> ClientRow:
             cached = tally.seen[key] == before
     except _Missing as exc:
         return ClientRow(status="missing", error=str(exc), body="", **common)
+    except _Unusable as exc:
+        return ClientRow(status=None, error=str(exc), concluded="not run", **common)
     finally:
         gateway.portal.sign_out(device)
     scrub = _scrubber(proxy)
@@ -648,20 +658,25 @@ _COMMANDS = {
 def _version(name: str, paths: dict, browser) -> str:
     if name in ("curl", "wget"):
         try:
-            exe = _executable(paths, name)
+            return _tool_version(_executable(paths, name))
         except _Missing:
             return ""
-        first = _run([exe, "--version"]).stdout.splitlines()
-        return first[0] if first else ""
     if name == "chromium":
         return "" if browser is None or isinstance(browser, Exception) else f"Chromium {browser.version}"
     if name == "urllib.request":
-        import sys
         return f"Python {sys.version.split()[0]}"
     try:
         return f"{name} {metadata.version(name)}"
     except metadata.PackageNotFoundError:
         return ""
+
+
+@functools.lru_cache(maxsize=8)
+def _tool_version(exe: str) -> str:
+    # "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/...", "GNU Wget 1.21.3 built on linux-gnu."
+    first = (_run([exe, "--version"]).stdout.splitlines() or [""])[0]
+    m = re.match(r"(curl \S+|GNU Wget \S+)", first)
+    return m.group(1) if m else first
 
 
 # -- presenting ----------------------------------------------------------------

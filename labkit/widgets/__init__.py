@@ -3,6 +3,7 @@
 ipywidgets is imported here only, so ``import labkit`` stays fast.
 """
 
+from ._clients import ClientExplorer
 from ._compare import CompareExchanges
 from ._herd import HerdLab, ScheduleChoice, describe_herd, herd_extent, plot_herd
 from ._portal import PortalModes, SignInForm
@@ -10,6 +11,7 @@ from ._retry import RetryLab, describe_timeline, plot_timeline
 from ._status import StatusExplorer
 
 __all__ = [
+    "ClientExplorer",
     "CompareExchanges",
     "HerdLab",
     "PortalModes",

@@ -51,6 +51,7 @@ from ._clients import (
     collect_rows,
     ended_with,
     error_kind,
+    missing_clients,
     outcome,
 )
 from ._cors import CHROMIUM, CORS_MODES, CorsRow, cors_table, run_cors
@@ -125,6 +126,7 @@ __all__ = [
     "handler_answer",
     "herd_over_http",
     "inspect_handler",
+    "missing_clients",
     "orders_app",
     "outcome",
     "policy_answer",

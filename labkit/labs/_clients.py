@@ -24,6 +24,7 @@ import functools
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ __all__ = [
     "collect_rows",
     "ended_with",
     "error_kind",
+    "missing_clients",
     "outcome",
 ]
 
@@ -67,7 +69,12 @@ CLIENTS = ("curl", "wget", "chromium", "httpx", "requests", "urllib3", "aiohttp"
 CLIENT_URL = "http://news.test/status/200"
 
 # Executables, overridable per matrix (a path that does not exist makes a "missing" row).
-DEFAULT_PATHS = {"curl": "/usr/bin/curl", "wget": "/usr/bin/wget", "chromium": "/usr/bin/chromium"}
+# Chromium is Debian's, driven by Playwright (never a browser Playwright downloads).
+DEFAULT_PATHS = {name: shutil.which(name) or f"/usr/bin/{name}" for name in ("curl", "wget", "chromium")}
+
+# The Python modules each client needs.
+_MODULES = {"chromium": "playwright.sync_api", "httpx": "httpx", "requests": "requests",
+            "urllib3": "urllib3", "aiohttp": "aiohttp", "urllib.request": "urllib.request"}
 
 # Each client but Chromium (which cannot choose its source address) is its own
 # device: the gateway tells devices apart by address (RFC 8952 section 3.4.2).
@@ -402,6 +409,27 @@ _RUNNERS = {
     "curl": _curl, "wget": _wget, "chromium": _chromium, "httpx": _httpx, "requests": _requests,
     "urllib3": _urllib3, "aiohttp": _aiohttp, "urllib.request": _urllib,
 }
+
+
+def missing_clients(*, paths: dict[str, str] | None = None) -> list[str]:
+    """The clients of :data:`CLIENTS` that are not installed here (a quick check, nothing run)."""
+    import importlib.util
+
+    paths = {**DEFAULT_PATHS, **(paths or {})}
+    missing = []
+    for name in CLIENTS:
+        exe = paths.get(name)
+        if exe is not None and not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
+            missing.append(name)
+            continue
+        module = _MODULES.get(name)
+        try:
+            found = module is None or importlib.util.find_spec(module) is not None
+        except ImportError:  # its parent package is missing
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def _executable(paths: dict, name: str) -> str:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -376,17 +377,8 @@ def _chromium(proxy: str, device: str, paths: dict, browser) -> Iterator[Callabl
         redirects, request = 0, response.request
         while request.redirected_from is not None:
             redirects, request = redirects + 1, request.redirected_from
-        status = response.status
-        html = _settled_content(page)
-        # A 511 page refreshes to the login page at once (RFC 6585 section 6's
-        # example does): wait for the browser to do so, bounded.
-        if b'http-equiv="refresh"' in html and page.url == response.url:
-            try:
-                page.wait_for_url(lambda u: u != response.url, timeout=TIMEOUT * 1000)
-            except Exception:  # no refresh within the bound: keep what is shown
-                pass
-            html = _settled_content(page)
-        return _Fetch(status, html, redirects, page.url, content_type="text/html")
+        return _Fetch(response.status, _final_page(page, response.url), redirects, page.url,
+                      content_type="text/html")
 
     try:
         yield fetch
@@ -394,16 +386,32 @@ def _chromium(proxy: str, device: str, paths: dict, browser) -> Iterator[Callabl
         context.close()
 
 
-def _settled_content(page) -> bytes:
-    """The page's HTML once no navigation is under way (a refresh may be starting)."""
-    for _ in range(3):
-        try:
-            page.wait_for_load_state(timeout=TIMEOUT * 1000)
-            return page.content().encode()
-        except Exception:  # "page is navigating": wait for that navigation, then read again
-            continue
-    return b""
+def _final_page(page, first_url: str) -> bytes:
+    """The HTML the browser ends up showing, once any refresh it was told to do is done.
 
+    A 511 page refreshes to the login page at once (RFC 6585 section 6's
+    example does). While a navigation is under way the page cannot be read,
+    so reading polls, within :data:`TIMEOUT`.
+    """
+    html = b""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            page.wait_for_load_state("load", timeout=TIMEOUT * 1000)
+            url = page.url
+            html = page.content().encode()
+        except Exception:  # Playwright's Error: "page is navigating"
+            page.wait_for_timeout(50)
+            continue
+        if page.url != url:  # a navigation committed while it was read
+            continue
+        if b'http-equiv="refresh"' not in html or url != first_url:
+            return html
+        try:  # waits for the next document's load event too
+            page.wait_for_url(lambda u: u != first_url, timeout=TIMEOUT * 1000)
+        except Exception:  # Playwright's TimeoutError: it did not refresh; keep what it shows
+            return html
+    return html
 
 _RUNNERS = {
     "curl": _curl, "wget": _wget, "chromium": _chromium, "httpx": _httpx, "requests": _requests,
@@ -775,7 +783,7 @@ def after_sign_in_table(rows: Iterable, *, modes: Iterable[str] = ("spoof", "cac
     """The same request once the device has signed in (plain http), in ``modes``:
     did the answer come from the network or from the client's own cache?"""
     rows = [_as_dict(r) for r in rows]
-    widths = (16, 11, 30, 24, 0)
+    widths = (16, 11, 34, 24, 0)
     out = [_line(["client", "mode", "while captive", "after signing in", "served by"], widths)]
     for mode in modes:
         for r in rows:

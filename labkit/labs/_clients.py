@@ -25,6 +25,7 @@ import http.client
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -230,7 +231,10 @@ def _wget(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[[
 
 @contextmanager
 def _httpx(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[[str], _Fetch]]:
-    httpx = _module("httpx")
+    try:
+        import httpx
+    except ImportError as exc:
+        raise _Missing(f"httpx is not importable: {exc}") from None
     from ..transport import proxy_transport
 
     # httpx's own HTTPTransport drops local_address once a proxy is set, so the
@@ -248,7 +252,10 @@ def _httpx(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[
 
 @contextmanager
 def _requests(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[[str], _Fetch]]:
-    requests = _module("requests")
+    try:
+        import requests
+    except ImportError as exc:
+        raise _Missing(f"requests is not importable: {exc}") from None
     from requests.adapters import HTTPAdapter
 
     class FromDevice(HTTPAdapter):
@@ -279,7 +286,10 @@ def _requests(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callab
 
 @contextmanager
 def _urllib3(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[[str], _Fetch]]:
-    urllib3 = _module("urllib3")
+    try:
+        import urllib3
+    except ImportError as exc:
+        raise _Missing(f"urllib3 is not importable: {exc}") from None
     with urllib3.ProxyManager(proxy, source_address=(device, 0), timeout=TIMEOUT) as pool:
         def fetch(url: str) -> _Fetch:
             try:
@@ -295,7 +305,10 @@ def _urllib3(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callabl
 
 @contextmanager
 def _aiohttp(proxy: str, device: str, paths: dict, _browser) -> Iterator[Callable[[str], _Fetch]]:
-    aiohttp = _module("aiohttp")
+    try:
+        import aiohttp
+    except ImportError as exc:
+        raise _Missing(f"aiohttp is not importable: {exc}") from None
     # Its own event loop on its own thread: the caller's thread may already run
     # one (a notebook's, or Playwright's).
     loop = asyncio.new_event_loop()
@@ -447,15 +460,6 @@ def _executable(paths: dict, name: str) -> str:
     return path
 
 
-def _module(name: str):
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise _Missing(f"{name} is not importable: {exc}") from None
-
-
 def _run(cmd: list[str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.setdefault("LC_ALL", "C")
@@ -543,7 +547,6 @@ def _matrix(modes: list[str], clients: list[str], paths: dict) -> list[ClientRow
     with ExitStack() as stack:
         server.start()
         stack.callback(server.stop)
-        gateway.address = urlsplit(server.url).netloc
         browser = _launch(paths, server.url, stack) if "chromium" in clients else None
         for mode in modes:
             gateway.mode = mode
@@ -553,13 +556,32 @@ def _matrix(modes: list[str], clients: list[str], paths: dict) -> list[ClientRow
     return rows
 
 
+@functools.lru_cache(maxsize=16)
+def _device(name: str) -> str:
+    """The client's own loopback address, or 127.0.0.1 where it cannot be bound.
+
+    macOS configures only 127.0.0.1 (labkit.LoopbackAddressUnavailable says how
+    to add more); rows stay independent there too, since each starts signed out.
+    """
+    address = _DEVICES[name]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError:
+            return "127.0.0.1"
+    return address
+
+
 def _launch(paths: dict, proxy: str, stack: ExitStack):
     """Chromium through Playwright, once per matrix; or the reason it cannot run, as an exception."""
     try:
         exe = _executable(paths, "chromium")
-        sync_api = _module("playwright.sync_api")
     except _Missing as exc:
         return exc
+    try:
+        from playwright import sync_api
+    except ImportError as exc:
+        return _Missing(f"playwright is not importable: {exc}")
     try:
         playwright = stack.enter_context(sync_api.sync_playwright())
         browser = playwright.chromium.launch(
@@ -572,7 +594,7 @@ def _launch(paths: dict, proxy: str, stack: ExitStack):
 
 
 def _row(name, mode, https, gateway, tally, proxy, paths, browser) -> ClientRow:
-    device = _DEVICES[name]
+    device = _device(name)
     url = CLIENT_URL.replace("http://", "https://") if https else CLIENT_URL
     key = (device, f"https://{urlsplit(url).netloc}:443" if https else url)
     gateway.portal.sign_out(device)
@@ -766,16 +788,18 @@ def client_table(rows: Iterable, *, https: bool | None = None) -> str:
     followed, the body it ended with and what a program would conclude.
     ``https`` keeps only the https (True) or http (False) rows."""
     rows = [_as_dict(r) for r in rows]
+    widths = (_client_width(rows), *(w for _, w in _COLUMNS[1:]))
     lines = []
     for (mode, secure), group in _grouped(rows, https):
         if lines:
             lines.append("")
         scheme = "https" if secure else "http"
         lines.append(f"{mode} ({scheme}): {_mode_line(mode)}")
-        lines.append(_line([name for name, _ in _COLUMNS]))
+        lines.append(_line([name for name, _ in _COLUMNS], widths))
         for r in group:
-            lines.append(_line([r["client"], outcome(r), str(r.get("redirects") or 0) if r.get("status") != "missing"
-                                else "", ended_with(r), r.get("concluded") or r.get("error") or ""]))
+            redirects = "" if r.get("status") == "missing" else str(r.get("redirects") or 0)
+            lines.append(_line([r["client"], outcome(r), redirects, ended_with(r),
+                                r.get("concluded") or r.get("error") or ""], widths))
     return "\n".join(lines)
 
 
@@ -783,7 +807,7 @@ def after_sign_in_table(rows: Iterable, *, modes: Iterable[str] = ("spoof", "cac
     """The same request once the device has signed in (plain http), in ``modes``:
     did the answer come from the network or from the client's own cache?"""
     rows = [_as_dict(r) for r in rows]
-    widths = (16, 11, 34, 24, 0)
+    widths = (_client_width(rows), 11, 34, 24, 0)
     out = [_line(["client", "mode", "while captive", "after signing in", "served by"], widths)]
     for mode in modes:
         for r in rows:
@@ -825,7 +849,11 @@ def _mode_line(mode: str) -> str:
     return str(found) if found is not None else ""
 
 
-def _line(cells: list[str], widths=tuple(w for _, w in _COLUMNS)) -> str:
+def _client_width(rows: list[dict]) -> int:
+    return max([16, *(len(r["client"]) + 2 for r in rows)])
+
+
+def _line(cells: list[str], widths: tuple[int, ...]) -> str:
     out = []
     for cell, width in zip(cells, widths):
         text = "" if cell is None else str(cell)

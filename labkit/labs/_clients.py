@@ -803,7 +803,7 @@ def client_table(rows: Iterable, *, https: bool | None = None) -> str:
     return "\n".join(lines)
 
 
-def after_sign_in_table(rows: Iterable, *, modes: Iterable[str] = ("spoof", "cacheable")) -> str:
+def after_sign_in_table(rows: Iterable, *, modes: Iterable[str] = ("rfc6585", "spoof", "cacheable")) -> str:
     """The same request once the device has signed in (plain http), in ``modes``:
     did the answer come from the network or from the client's own cache?"""
     rows = [_as_dict(r) for r in rows]

@@ -97,7 +97,8 @@ FACTS = [
      'GNU Wget manual, Exit Status: "8 Server issued an error response."; --content-on-error: "If this is '
      'set to on, wget will not skip the content when the server responds with a http status code that '
      'indicates error." (off by default).'),
-    ("wget", "rfc6585", True, {"status": None, "error": contains("Proxy tunneling failed: Network Authentication Required")},
+    ("wget", "rfc6585", True,
+     {"status": None, "error": contains("Proxy tunneling failed: Network Authentication Required")},
      'GNU Wget manual, Exit Status: "4 Network failure."; src/http.c reports the CONNECT\'s reason phrase '
      '("Proxy tunneling failed: %s").'),
     ("httpx", "redirect", False, {"status": 302, "redirects": 0, "body": "redirect page"},
@@ -131,8 +132,8 @@ FACTS = [
     ("aiohttp", "rfc6585", True, {"status": None, "error": contains("ClientHttpProxyError: 511")},
      "aiohttp, connector.py, TCPConnector._create_proxy_connection: a CONNECT not answered 200 raises "
      "ClientHttpProxyError with its status."),
-    ("urllib.request", "rfc6585", False, {"status": None, "error": "HTTPError: HTTP Error 511: Network Authentication Required",
-                                          "body": "511 page"},
+    ("urllib.request", "rfc6585", False,
+     {"status": None, "error": "HTTPError: HTTP Error 511: Network Authentication Required", "body": "511 page"},
      'Python docs, urllib.request.HTTPErrorProcessor: "Eventually, HTTPDefaultErrorHandler will raise an '
      'HTTPError if no other handler handles the error." An HTTPError is also a response: its body is the page.'),
     ("urllib.request", "redirect", False, {"status": 200, "redirects": 1, "body": "login page"},

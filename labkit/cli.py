@@ -141,17 +141,27 @@ def _retry_libraries(args: argparse.Namespace) -> int:
 def _clients(args: argparse.Namespace) -> int:
     import json
 
-    from .labs import after_sign_in_table, client_matrix, client_table, collect_rows
+    from .labs import after_sign_in_table, client_matrix, client_table, collect_rows, cors_table, run_cors
 
-    # One argument per runner of rows shaped like labkit.labs.ClientRow.
+    # The programs, then a web page's fetch() calls (client names with "fetch").
     rows = collect_rows(client_matrix)
+    cors = run_cors()
     if args.json:
-        print(json.dumps({"rows": rows}, indent=1))
+        print(json.dumps({"rows": rows + [row.as_dict() for row in cors]}, indent=1))
         return 0
     print(client_table(rows))
     print()
     print("The same request again, once the device has signed in:")
     print(after_sign_in_table(rows))
+    for title, table in (
+        ("A web page's fetch() to another origin, through the gateway (the device is captive):",
+         cors_table(cors)),
+        ("The same calls once the device has signed in:", cors_table(cors, signed_in=True)),
+        ("Over https://, through a CONNECT:", cors_table(cors, https=True)),
+    ):
+        print()
+        print(title)
+        print(table.to_string())
     return 0
 
 

@@ -353,10 +353,22 @@ def test_client_detail_words_every_field():
 def test_cli_clients_json(monkeypatch):
     small = functools.partial(client_matrix, clients=["curl", "httpx"], modes=["rfc6585"])
     monkeypatch.setattr(labkit.labs, "client_matrix", small)
+    # A web page's fetch() rows come with them (Chromium; "missing" rows without it).
+    fetches = functools.partial(labkit.labs.run_cors, modes=["rfc6585"], portal_cors=(True,), https=False)
+    monkeypatch.setattr(labkit.labs, "run_cors", fetches)
     out = io.StringIO()
     with redirect_stdout(out):
         assert cli.main(["clients", "--json"]) == 0
     doc = json.loads(out.getvalue())
+    fetch_rows = [r for r in doc["rows"] if "fetch" in r["client"]]
+    assert fetch_rows and {r["mode"] for r in fetch_rows} == {"rfc6585"}
+    for row in fetch_rows:
+        assert {"client", "mode", "https", "status", "network_status", "portal_cors"} <= set(row)
+    if fetch_rows[0]["status"] != "missing":
+        # With the portal's CORS headers on, the page's script can read the 511.
+        captive_get = [r for r in fetch_rows if not r["signed_in"] and r["client"] == "chromium fetch"]
+        assert [r["status"] for r in captive_get] == [511]
+    doc["rows"] = [r for r in doc["rows"] if "fetch" not in r["client"]]
     got = {(r["client"], r["https"]): r for r in doc["rows"]}
     assert set(got) == {("curl", False), ("curl", True), ("httpx", False), ("httpx", True)}
     for row in doc["rows"]:
@@ -369,6 +381,9 @@ def test_cli_clients_json(monkeypatch):
 def test_cli_clients_text(monkeypatch):
     small = functools.partial(client_matrix, clients=["httpx"], modes=["redirect"])
     monkeypatch.setattr(labkit.labs, "client_matrix", small)
+    # Chromium named where none is: the fetch() tables say "missing" (the browser tests run it).
+    fetches = functools.partial(labkit.labs.run_cors, modes=["redirect"], chromium="/nonexistent/chromium")
+    monkeypatch.setattr(labkit.labs, "run_cors", fetches)
     out = io.StringIO()
     with redirect_stdout(out):
         assert cli.main(["clients"]) == 0
@@ -376,6 +391,7 @@ def test_cli_clients_text(monkeypatch):
     assert "redirect (http): 302 to the login page" in text
     assert "a 302 it did not follow: no page" in text
     assert "The same request again, once the device has signed in:" in text
+    assert "A web page's fetch() to another origin" in text and "missing" in text
 
 
 # -- the widget ------------------------------------------------------------------------

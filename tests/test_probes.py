@@ -120,7 +120,7 @@ EXPECTED = {
     },
     "windows": {
         "511": ("portal", 'without "Microsoft Connect Test"'),
-        "302": ("portal", "msftconnecttest.com/redirect"),
+        "302": ("portal", "its own redirect page"),
         "200-login": ("portal", 'without "Microsoft Connect Test"'),
         "204": ("portal", 'without "Microsoft Connect Test"'),
         "empty-200": ("portal", 'without "Microsoft Connect Test"'),

@@ -333,8 +333,10 @@ def windows_verdict(status: int, body: bytes, *, expected: bytes = WINDOWS_CONNE
         return "no internet", "no HTTP answer: a request failed, so the network alert appears in the Task Bar"
     if status == 200 and expected in body:
         return "online", f"the file contains \"{text}\": Internet access"
+    # The reason names no host: a notebook turns a host name in printed text into
+    # a link, which cannot open offline (the docstring gives the URL).
     return "portal", (f"{status} without \"{text}\": a hotspot (the lab's reading); Windows opens the browser "
-                      "at www.msftconnecttest.com/redirect for the portal to intercept")
+                      "at its own redirect page, for the portal to intercept")
 
 
 def run_probes(client: httpx.Client, *, detectors=tuple(DETECTORS), proxied: bool = False) -> list[ProbeResult]:

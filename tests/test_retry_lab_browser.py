@@ -16,6 +16,11 @@ def test_retry_lab_reruns_when_the_endpoint_changes():
         panel = page.locator(PANEL)
         about = panel.locator(".widget-html", has_text="Outcome:")
         scroll_to(page, "11. Your turn: the retry lab", about)
+        # Attached is not yet laid out: JupyterLab skips rendering cells off screen,
+        # and their text reads empty until the widget itself is scrolled to.
+        about.first.scroll_into_view_if_needed()
+        page.wait_for_function("(el) => el.innerText.includes('/flaky')", arg=about.first.element_handle(),
+                               timeout=20_000)
         assert "/flaky" in about.first.inner_text()
 
         endpoint = panel.locator(".widget-dropdown", has_text="endpoint").locator("select").first

@@ -44,11 +44,11 @@ def forward(upstream: Handler, request: Request) -> Response:
         request.method, request.path, request.query, headers, request.body,
         request.client, request.scheme, request.authority, request.id,
     ))
-    via = response.header("via")
-    if via:
-        response.set_header("via", f"{via}, {VIA}")
-    else:
-        response.headers.append(("via", VIA))
+    for name, via in response.headers:
+        if name.lower() == "via" and via:
+            response.set_header("via", f"{via}, {VIA}")
+            return response
+    response.headers.append(("via", VIA))
     return response
 
 

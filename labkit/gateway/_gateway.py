@@ -270,6 +270,9 @@ class Gateway:
         """
         if request.method == "CONNECT" or not self.address:
             return None
+        if request.authority is not None:  # absolute-form: the target names the host (RFC 9112 section 3.2.2)
+            own = self._own_address(*_split_host_port(request.authority))
+            return None if own is None else f"http://{own}"
         # One pass over the fields for the two this needs: it runs for every
         # request the gateway forwards (the edges lower-case field names).
         host_field = prefix = None

@@ -337,12 +337,19 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         # 2.8's ProxyManager keeps the first request's on a cross-host redirect).
         # Give the target as h11 does: whole, as the path (ASGIAdapter splits it).
         url = self.url
+        if url[:1] == b"/":
+            return  # origin-form: nearly every request
+        mark = url.find(b"://", 0, 10)
         cycle = self.cycle
-        if url[:1] == b"/" or b"://" not in url[:10] or cycle is None or cycle.scope is not self.scope:
-            return  # origin-form, or no request started (an upgrade)
-        authority = url[url.find(b"://") + 3:].split(b"/", 1)[0].split(b"?", 1)[0]
-        scheme = url[:url.find(b"://")].decode("ascii").lower()
-        self.scope["path"] = f"{scheme}://{authority.decode('latin-1')}{self.scope['path']}"
+        if mark < 0 or cycle is None or cycle.scope is not self.scope:
+            return  # no request started (an upgrade)
+        # scheme://authority, up to the path or the query (ASGIAdapter lower-cases the scheme).
+        end = len(url)
+        for stop in (b"/", b"?"):
+            found = url.find(stop, mark + 3)
+            if 0 <= found < end:
+                end = found
+        self.scope["path"] = url[:end].decode("latin-1") + self.scope["path"]
 
     def _add_empty_path(self) -> bool:
         url = self.url

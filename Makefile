@@ -64,7 +64,7 @@ else
 endif
 
 test: install chromium
-	$(SAY) "running every test: unit, loopback, browser and the notebooks (about 2 min)..."
+	$(SAY) "running every test: unit, loopback, browser and the notebooks (about 6 min)..."
 	$(BIN)/python -m pytest -q
 
 bench: install

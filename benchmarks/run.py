@@ -6,7 +6,10 @@ This script measures, in one run:
 1. Loopback: `wrk -t2 -c32 -d{S}s --latency URL/status/511` against `labkit serve`
    and, in the same run and interleaved, against httpbin 0.10 under `gunicorn -w 2`
    (installed on demand into benchmarks/.peers, never into the project's venv) and
-   a 20-line raw ASGI app on the same uvicorn (the ceiling for a Python app here).
+   a 20-line raw ASGI app on the same uvicorn (the ceiling for a Python app here),
+   and labkit's own /status/511 response from a trivial handler on labkit's server
+   (benchmarks/shape_server.py: the response's shape and the server's protections
+   without the origin's work).
 2. In-process: exchanges per second through `httpx.Client` with labkit's transport,
    against the ceiling of httpx's own MockTransport with a trivial handler.
 3. Start-up: `import labkit` plus ready loopback servers, in a fresh interpreter;
@@ -125,13 +128,21 @@ def start_raw_asgi(port: int = 18512) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def start_shape() -> tuple[subprocess.Popen, str]:
+    """labkit's /status/511 response from a trivial handler on labkit's server (benchmarks/shape_server.py)."""
+    proc = subprocess.Popen([sys.executable, str(HERE / "shape_server.py")], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    assert line.startswith("origin: "), line
+    return proc, line.split(": ", 1)[1]
+
+
 def loopback(seconds: int, rounds: int) -> dict:
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
     gunicorn = ensure_httpbin()
-    results: dict[str, list] = {"labkit": [], "raw_asgi": [], "httpbin": []}
+    results: dict[str, list] = {"labkit": [], "shape": [], "raw_asgi": [], "httpbin": []}
     for _ in range(rounds):  # interleaved, so drift hits all alike
-        for name, start in (("labkit", start_labkit), ("raw_asgi", start_raw_asgi)):
+        for name, start in (("labkit", start_labkit), ("shape", start_shape), ("raw_asgi", start_raw_asgi)):
             proc, url = start()
             try:
                 wrk(url + "/status/511", 2)  # warm-up
@@ -151,6 +162,7 @@ def loopback(seconds: int, rounds: int) -> dict:
         out["ratio"] = out["labkit"]["rps_median"] / out["httpbin"]["rps_median"]
         out["raw_ratio"] = out["raw_asgi"]["rps_median"] / out["httpbin"]["rps_median"]
     out["of_raw"] = out["labkit"]["rps_median"] / out["raw_asgi"]["rps_median"]
+    out["shape_of_raw"] = out["shape"]["rps_median"] / out["raw_asgi"]["rps_median"]
     return out
 
 
@@ -263,6 +275,8 @@ def main() -> None:
                   + f"; labkit reaches {lb['of_raw']:.0%} of it (aim >= 82%)")
             summary.append(("loopback vs raw ASGI app", f"{lb['labkit']['rps_median']:,.0f} vs "
                             f"{lb['raw_asgi']['rps_median']:,.0f} req/s = {lb['of_raw']:.2f}", ">= 0.82", lb["of_raw"] >= 0.82))
+            print(f"  labkit's response from a trivial handler, same server: {lb['shape']['rps_median']:,.0f} req/s "
+                  f"= {lb['shape_of_raw']:.0%} of the raw app (what is left for the origin's own work)")
             print("  p50/p99 labkit:", [(r["p50"], r["p99"]) for r in lb["labkit"]["runs"]])
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "foundation.json").write_text(json.dumps(report, indent=2))

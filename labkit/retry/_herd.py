@@ -684,6 +684,16 @@ def _ties(t) -> bool:
     return len(t) > 1 and bool((t[1:] == t[:-1]).any())
 
 
+def _wave_delays(backoff: Backoff):
+    """The wait before retry ``n`` (index, up to 63) of a schedule without jitter, as a numpy array."""
+    import numpy as np
+
+    kind, base, cap = backoff.kind, backoff.base, backoff.cap
+    if kind == "exponential":
+        return np.array([min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62)) for n in range(64)])
+    return np.full(64, 0.0 if kind == "none" else float(base))  # none: 0, constant: base
+
+
 def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max_calls, times):
     """:func:`_contention` for schedules without jitter, many events per numpy step.
 
@@ -720,12 +730,7 @@ def _contention_waves(clients, backoff, rng, latency, latency_sd, arrival_s, max
     retries = np.zeros(clients, dtype=np.int64)
     # With latency_sd 0 every delay is |latency|: the numbers drawn change nothing.
     draw = np.zeros if latency_sd == 0 else _gauss_stream(rng)
-    kind, base, cap = backoff.kind, backoff.base, backoff.cap
-    if kind == "exponential":
-        table = np.array([min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62))
-                          for n in range(64)])
-    else:  # none: 0, constant: base
-        table = np.full(64, 0.0 if kind == "none" else float(base))
+    table = _wave_delays(backoff)
     buffer = np.empty(0)
     used = 0
     load: dict[int, int] = {}
@@ -869,12 +874,7 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
     buffer = np.empty(0)
     used = 0
     retries = np.zeros(clients, dtype=np.int64)
-    kind, base, cap = backoff.kind, backoff.base, backoff.cap
-    if kind == "exponential":
-        table = np.array([min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62))
-                          for n in range(64)])
-    else:  # none: 0, constant: base
-        table = np.full(64, 0.0 if kind == "none" else float(base))
+    table = _wave_delays(backoff)
     load: dict[int, int] = {}
     served: dict[int, int] = {}
     wins: dict[int, int] = {}

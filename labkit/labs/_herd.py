@@ -61,9 +61,9 @@ def herd_over_http(scenario: Contention | Outage | None = None, *, transport: st
     ``transport`` is ``inprocess`` or ``loopback``; ``kwargs`` go to ``simulate_herd``.
     Slow (an httpx round trip per request): for small herds, to check that the
     simulation agrees with HTTP. It always runs event by event (the server answers
-    one request at a time); ``simulate_herd`` gives the same result for the same
-    seed up to 1,000 clients, and above, without jitter, the same in distribution
-    (its fast "waves" draw their own random numbers there).
+    one request at a time): ``simulate_herd(..., method="events")`` gives the same
+    result for the same seed, and its default (``"auto"``) the same in distribution
+    (it draws its random numbers in bulk, in another order).
     """
     if scenario is None:
         scenario = Contention()

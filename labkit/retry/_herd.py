@@ -34,14 +34,29 @@ requests through real httpx clients and get the same result):
 
 How a herd runs (``simulate_herd(method=...)``). ``"events"`` is the discrete-event
 loop: a heap of pending events, the earliest taken one at a time, its message
-delays drawn as it is taken; it runs every scenario and schedule, ~2 us an
-event. Contention without jitter (none, constant, exponential) is quadratic: a
-few writes win each synchronised wave and the rest are doomed and retry, so
-10,000 clients make 3.1 million writes (constant, exponential) or 15.8 million
-(none), as many reads, and take seconds to minutes event by event. ``"waves"``
-(what ``"auto"`` takes there from :data:`AUTO_WAVES_FROM`, 200, clients, on the
-scenario's own record) runs the same model many events per numpy step, with the
-same result:
+delays drawn from Python's generator as it is taken; it runs every scenario and
+schedule, ~0.6 us an event, and it is what ``herd_over_http`` reproduces request
+for request. ``"auto"`` takes the fastest way to the same model wherever the
+contention scenario runs on its own record with a spread in its delays
+(``latency_sd > 0``): ``"writes"``, whose results equal the loop's in distribution
+(over many seeds), not number for number:
+
+- A write made at ``w`` with a version read at ``r`` succeeds exactly when no
+  write succeeded in between, that is when ``r`` is after the last success so
+  far. So a client's read need not be an event: when a conflict reaches the
+  client, its next read and the write after it are drawn at once, and only writes
+  are events (:func:`_contention_write_loop`): half the heap operations, with
+  every delay and jitter made in bulk by numpy's generator (seeded from
+  ``seed``). Notebook 04 runs thousands of small herds this way, about 2.5 times
+  faster than event by event.
+- Contention without jitter (none, constant, exponential) is quadratic: a few
+  writes win each synchronised wave and the rest are doomed and retry, so 10,000
+  clients make 3.1 million writes (constant, exponential) or 15.8 million (none).
+  From :data:`AUTO_WAVES_FROM` (200) clients ``"writes"`` takes those many writes
+  per numpy step (:func:`_contention_writes`, below).
+
+``"waves"`` (what ``"auto"`` takes from 200 clients when ``latency_sd`` is 0) runs the
+loop's own model many events per numpy step, with the loop's result:
 
 - Every client has exactly one pending event, so a step takes the pending
   events of the next instants in the loop's order (time, then client) and keeps
@@ -54,26 +69,22 @@ same result:
   the clients on one attempt move as a wave: its reads, then its writes, all
   come before their follow-ups, so a step takes hundreds to thousands of
   events. (With jitter the backoff draws from the same generator between the
-  delays and the clients spread out, so steps would be short; those herds are
-  cheap event by event: 0.2 s for 10,000 clients.)
+  delays and the clients spread out, so steps would be short.)
 - Up to :data:`EXACT_WAVES_UP_TO` (1,000) clients, and whenever ``latency_sd``
   is 0 (the model is then deterministic), the delays come from the loop's own
   generator in the loop's order (:func:`_gauss_stream` reproduces Python's
   ``random.gauss`` with numpy): the result is the loop's, figure for figure.
   Above, drawing Python's stream would dominate (63 million numbers for 10,000
-  clients without wait), so the delays come from numpy's generator (seeded from
-  ``seed``) and a client's read and the write after it are drawn together, so
-  reads are not events at all (:func:`_contention_writes`): the write made at
-  ``w`` with a version read at ``r`` succeeds exactly when no write succeeded
-  in between, that is when ``r`` is after the last success so far. The result
-  is then the loop's in distribution, not number for number. 10,000 clients
-  take ~0.2 s (constant, exponential) and ~1.3 s (none) on a quiet 2-core
-  machine, against 7.3 s and over a minute.
+  clients without wait), so ``"waves"`` runs as ``"writes"`` does: numpy's
+  generator, reads folded into the writes (:func:`_contention_writes`), the
+  loop's result in distribution. 10,000 clients take ~0.2 s (constant,
+  exponential) and ~1.3 s (none) on a quiet 2-core machine, against 7.3 s and
+  over a minute event by event.
 - No wait (``"none"``) always finishes under contention, however big the herd:
   as long as no write succeeds the version stays put, so the first write made
   with a version read after the last success succeeds. It needs about a sixth
-  of ``clients**2`` writes (188,078 for 1,000 clients, 15.8 million for 10,000,
-  done after 131 s, seed 0); the old limit of 5 million calls stopped it
+  of ``clients**2`` writes (188,078 for 1,000 clients on the event loop, 15.8
+  million for 10,000, done after 131 s, seed 0); the old limit of 5 million calls stopped it
   unfinished, and ``max_calls`` (default now: no limit) stops a run early only
   when asked.
 
@@ -89,29 +100,31 @@ What it finds (``notebooks/04-thundering-herd.ipynb``; figures from
 
 - At the article's settings (``Contention(latency=0.010)``, ``base=0.005``,
   ``cap=2``; ``labkit herd --scenario contention --base 0.005 --cap 2 --latency
-  0.010``), 100 runs at 100 clients: calls per client none 24.25, exponential
-  18.45, full 7.96, equal 8.12, decorrelated 9.98; done after 2.0, 63.0, 4.9,
-  6.6 and 4.6 s. That is the article's finding: no jitter does the most work
+  0.010``), 100 runs at 100 clients: calls per client none 24.24, exponential
+  18.56, full 7.96, equal 8.13, decorrelated 10.00; done after 2.0, 63.5, 5.0,
+  6.4 and 4.6 s. That is the article's finding: no jitter does the most work
   (exponential also takes the most time), full and equal jitter about the same
   calls and decorrelated more, equal jitter much longer than full, full jitter
   slightly longer than decorrelated. The article's simulator, 5,000 runs at 10,
-  20, 50 and 100 clients, agrees within 3% on calls and 5% on time
-  (``tests/test_herd_aws_reference.py`` holds its figures). At 10 and 20 clients
-  decorrelated is level with full jitter or ahead (3.79 against 3.91 at 10).
+  20, 50 and 100 clients, agrees within 1% on calls and 9% on time (the
+  furthest: full jitter at 20 clients, 1.09 s against 1.00 s, where an average
+  of 100 runs wanders; ``tests/test_herd_aws_reference.py`` holds its figures
+  and checks 150 seeds). At 10 and 20 clients decorrelated is level with full
+  jitter or ahead (3.76 against 3.92 at 10).
 - Without jitter the clients on the same attempt form one wave: one write wins
   the first, a few each later one (``HerdResult.wins_by_attempt``; exponential,
-  on average 2.6 a wave at 100 clients, 6.4 at 1,000, 15 at 10,000), so the
+  on average 2.6 a wave at 100 clients, 6.3 at 1,000, 15 at 10,000), so the
   calls grow with the square of the herd.
 - With the lab's ``base=1``, ``cap=60`` (``compare_schedules(clients=1000,
-  runs=3)``): decorrelated makes the fewest calls (4.57 per client; full 4.67,
-  equal 4.79), none 188, constant and exponential 74.9.
+  runs=3)``): decorrelated makes the fewest calls (4.58 per client; full 4.65,
+  equal 4.78), none 188, constant and exponential 75.3.
 - When the herd needs longer than the cap to drain (``clients * 2 * latency``
   above about ``cap``), every client sleeps near ``cap`` and the schedule with
   the longest sleeps there (equal, ``3/4 cap`` on average, against ``1/2 cap`` for
   full) makes the fewest calls: with the article's cap equal jitter passes full
-  at about 150-200 clients (9.35 against 9.44 at 200, 20 runs); with ``cap=60``
-  between 1,000 and 3,000, and at 10,000 clients equal makes 8.13 per client,
-  full 8.77, decorrelated 10.06.
+  at about 150-200 clients (9.38 against 9.48 at 200, 20 runs); with ``cap=60``
+  between 1,000 and 3,000, and at 10,000 clients equal makes 8.11 per client,
+  full 8.78, decorrelated 10.04.
 - The outage (10,000 clients, ``Outage()``): equal jitter 5.55 calls per client,
   full 6.00, decorrelated 4.87, exponential 9.5, constant 15.5.
 - The outage's ``Retry-After`` (10,000 clients, ``compare_retry_after(clients=10_000)``;
@@ -123,13 +136,14 @@ What it finds (``notebooks/04-thundering-herd.ipynb``; figures from
   brings it back within one second however spread its first failures (the same
   with ``arrival_s=5``); jitter on top of ``Retry-After`` spreads it.
 
-One random generator seeded with ``seed`` drives everything: a run is
-reproducible.
+One seed drives everything (Python's generator seeded with ``seed``, and numpy's
+seeded from it): a run is reproducible.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
@@ -144,7 +158,7 @@ __all__ = ["HERD_SCENARIOS", "RETRY_AFTER_FORMS", "Contention", "HerdResult", "O
            "compare_retry_after", "compare_schedules", "compare_sizes", "simulate_herd"]
 
 # How simulate_herd runs a herd: "auto" takes "waves" wherever it can (the same result).
-METHODS = ("auto", "events", "waves")
+METHODS = ("auto", "events", "waves", "writes")
 # "auto" runs smaller herds event by event: below ~200 clients the loop is as fast.
 AUTO_WAVES_FROM = 200
 # Up to this many clients "waves" draws the event loop's very numbers (its result is
@@ -209,6 +223,10 @@ class Contention:
                 "first_exponent": self.first_exponent}
 
     def _simulate(self, clients, backoff, rng, max_calls, times, method):
+        if method == "writes":
+            batches = backoff.kind in _WAVE_SCHEDULES and clients >= AUTO_WAVES_FROM
+            return (_contention_writes if batches else _contention_write_loop)(clients, backoff, rng, self.latency, self.latency_sd,
+                                          self.arrival_s, max_calls, times)
         if method == "waves":
             exact = clients <= EXACT_WAVES_UP_TO or self.latency_sd == 0
             return (_contention_waves if exact else _contention_writes)(
@@ -417,12 +435,16 @@ def simulate_herd(
     ``max_calls`` (default None: no limit; every scenario finishes) stops the run
     after that many calls and reports the clients still waiting.
 
-    ``method``: ``"events"`` runs the discrete-event loop, ``"waves"`` the same model
-    many events per numpy step (contention without jitter, on its own record:
-    ``server=None``), ``"auto"`` (default) ``"waves"`` where it applies from 200
-    clients (below, the loop is as fast). Their results
-    are equal up to 1,000 clients or with ``latency_sd=0``, equal in distribution
-    above (the module docstring, "How a herd runs").
+    ``method``: ``"events"`` runs the discrete-event loop on Python's generator (every
+    scenario; ``herd_over_http`` reproduces it request for request); ``"writes"``
+    the contention scenario on its own record (``server=None``) with
+    ``latency_sd > 0``, reads folded into the writes and numpy's generator;
+    ``"waves"`` contention without jitter on its own record, many events per numpy
+    step; ``"auto"`` (default) ``"writes"`` where it applies, else ``"waves"``
+    from 200 clients where it applies, else ``"events"``. ``"waves"`` equals the
+    loop up to 1,000 clients or with ``latency_sd=0``; otherwise results are the
+    loop's in distribution, not number for number (the module docstring, "How a
+    herd runs").
     """
     if scenario is None:
         scenario = Contention()
@@ -445,8 +467,18 @@ def simulate_herd(
     if method == "waves" and not waves:
         raise ValueError("method='waves' runs the contention scenario's schedules without "
                          f"jitter ({', '.join(_WAVE_SCHEDULES)}) on its own record (server=None)")
-    if method == "auto":  # the same result either way: the faster one
-        method = "waves" if waves and clients >= AUTO_WAVES_FROM else "events"
+    # One write at a time needs a spread in the delays: with latency_sd 0 events tie,
+    # and only the event loop orders them as it does (by client).
+    writes = (isinstance(scenario, Contention) and scenario.server is None
+              and scenario.latency_sd > 0)
+    if method == "writes" and not writes:
+        raise ValueError("method='writes' runs the contention scenario on its own record "
+                         "(server=None) with latency_sd > 0")
+    if method == "auto":  # the fastest: the same model, equal in distribution
+        if writes:
+            method = "writes"
+        else:
+            method = "waves" if waves and clients >= AUTO_WAVES_FROM else "events"
     params = {"scenario": scenario.name, "seed": seed, "base": base, "cap": cap,
               **scenario.params(clients)}
     arrivals: list[float] | None = [] if times else None
@@ -634,6 +666,125 @@ def _contention_own(clients, backoff, rng, latency, latency_sd, arrival_s, max_c
         push(heap, (back + abs(latency + z * latency_sd), i, -1))
     rng.gauss_next = spare
     return calls, last, done, load, served, wins
+
+
+def _numpy_stream(make, size: int):
+    """``next()``: the floats of ``make(k)`` one at a time, ``k`` from ``size`` doubling
+    to 65,536: numpy makes them in bulk, the loop reads each for ~30 ns."""
+    def chunks():
+        k = size
+        while True:
+            yield make(k).tolist()
+            k = min(2 * k, 1 << 16)
+    return itertools.chain.from_iterable(chunks()).__next__
+
+
+def _contention_write_loop(clients, backoff, rng, latency, latency_sd, arrival_s, max_calls, times):
+    """The contention scenario on its own record, one write at a time (``method="writes"``).
+
+    The model of :func:`_contention`, with the reads folded into the writes as in
+    :func:`_contention_writes`: a write made at ``w`` with a version read at ``r``
+    succeeds exactly when ``r`` is after the last success so far, so a conflict
+    draws the client's whole next attempt at once (its answer's trip, the backoff,
+    the next read's trip; the read's reply and the write's trip) and only writes
+    are events: half the heap operations of the event loop. Every message delay
+    and every jitter comes from numpy's generator (seeded from ``rng``) in bulk,
+    so the loop does no arithmetic of its own beyond sums. The draws are the
+    loop's in distribution, not number for number (a test compares the means over
+    many seeds); with ``latency_sd`` 0, where events tie and the loop orders them
+    by client, :func:`simulate_herd` takes the loop itself.
+
+    The backoff before retry ``n`` is ``low[n] + u * width[n]`` with ``u`` uniform on
+    [0, 1): full jitter ``0 + u * t``, equal ``t/2 + u * t/2``, and the schedules
+    without jitter a fixed ``low`` and no width (``u`` is then always 0);
+    decorrelated is ``min(cap, base + u * (3 * previous - base))``, that is
+    ``min(cap, uniform(base, 3 * previous))``, per client.
+    """
+    import numpy as np
+
+    generator = np.random.default_rng(rng.getrandbits(128))
+    normal = generator.normal
+    kind, base, cap = backoff.kind, backoff.base, backoff.cap
+    t = [min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62)) for n in range(64)]
+
+    def one(k):
+        d = normal(latency, latency_sd, k)
+        return np.abs(d, out=d)
+
+    def two(k):  # two message delays in a row
+        d = np.abs(normal(latency, latency_sd, (2, k)))
+        return d[0] + d[1]
+
+    size = max(64, 4 * clients)
+    trips = _numpy_stream(two, size)
+    reply = _numpy_stream(one, max(16, clients))
+    decorrelated = kind == "decorrelated"
+    if kind in ("full", "equal", "decorrelated"):
+        u = _numpy_stream(generator.random, size)
+        low = [0.0] * 64 if kind == "full" else [x / 2 for x in t]
+        width = t if kind == "full" else low
+    else:
+        u = itertools.repeat(0.0).__next__
+        low = t if kind == "exponential" else [0.0 if kind == "none" else base] * 64
+        width = low
+    previous = [base] * clients
+
+    read_at = generator.random(clients) * arrival_s + one(clients)
+    heap = list(zip((read_at + two(clients)).tolist(), read_at.tolist(), range(clients)))
+    heapq.heapify(heap)
+    pop, replace = heapq.heappop, heapq.heapreplace
+    retries = [0] * clients
+    wrote: list[float] = []  # every write's time, in order
+    won: list[tuple[float, int]] = []  # (time, retry) of each success
+    write = wrote.append
+    success = -math.inf
+    last = 0.0
+    calls = 0
+    while heap and calls < max_calls:
+        w, r, i = heap[0]
+        calls += 1
+        write(w)
+        if r > success:
+            success = w
+            won.append((w, retries[i]))
+            # Done when the success reply reaches the client (the article's measure).
+            e = w + reply()
+            if e > last:
+                last = e
+            pop(heap)
+            continue
+        n = retries[i]
+        retries[i] = n + 1
+        if n > 63:
+            n = 63
+        if decorrelated:
+            b = base + u() * (previous[i] * 3 - base)
+            if b > cap:
+                b = cap
+            previous[i] = b
+        else:
+            b = low[n] + u() * width[n]
+        r = w + trips() + b
+        replace(heap, (r + trips(), r, i))
+
+    if times is not None:
+        times.extend(wrote)
+    load = _per_second(wrote)
+    served = _per_second([w for w, _ in won])
+    wins: dict[int, int] = {}
+    for _, n in won:
+        wins[n] = wins.get(n, 0) + 1
+    return calls, last, len(won), load, served, wins
+
+
+def _per_second(moments: list[float]) -> dict[int, int]:
+    """How many of ``moments`` fall in each whole second, as ``{second: count}``."""
+    import numpy as np
+
+    if not moments:
+        return {}
+    seconds, counts = np.unique(np.floor(np.array(moments)).astype(np.int64), return_counts=True)
+    return dict(zip(seconds.tolist(), counts.tolist()))
 
 
 def _gauss_stream(rng: random.Random):
@@ -898,7 +1049,9 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
         # Every write's follow-up as if it failed: its reply, the backoff, the next
         # read's trip, the reply, the write's trip.
         if len(buffer) - used < 4 * w:
-            buffer = np.concatenate((buffer[used:], delays(max(4 * w, 1 << 20))))
+            # Chunks grow with the run (numpy's stream is the same however it is cut).
+            chunk = max(4 * w, min(2 * len(buffer), 1 << 20), 4096)
+            buffer = np.concatenate((buffer[used:], delays(chunk)))
             used = 0
         d = buffer[used:used + 4 * w].reshape(w, 4).T
         next_read = t + d[0] + table[np.minimum(n, 63)] + d[1]

@@ -24,14 +24,14 @@ and equal only; decorrelated has no retry number.
 What the article found, for clients contending for one record (base 5 ms, cap
 2 s, up to 100 clients), and labkit's herd reproduces (:mod:`labkit.retry._herd`;
 calls per client at 100 clients, 100 runs): no jitter does the most work (none
-24.25, exponential 18.45) and exponential takes the longest (63 s); full (7.96)
-and equal (8.12) jitter make about the same calls, decorrelated more (9.98);
-equal takes much longer than full (6.6 s against 4.9 s), full slightly longer
+24.24, exponential 18.56) and exponential takes the longest (63.5 s); full (7.96)
+and equal (8.13) jitter make about the same calls, decorrelated more (10.00);
+equal takes much longer than full (6.4 s against 5.0 s), full slightly longer
 than decorrelated (4.6 s). It is not a universal ranking: with base 1 s
-decorrelated makes the fewest calls (1,000 clients: 4.57, full 4.67, equal 4.79),
+decorrelated makes the fewest calls (1,000 clients: 4.58, full 4.65, equal 4.78),
 and once a herd needs longer than the cap to drain, or against a rate-limited
-server, equal jitter does (10,000 clients, cap 60 s: 8.13, full 8.77,
-decorrelated 10.06).
+server, equal jitter does (10,000 clients, cap 60 s: 8.11, full 8.78,
+decorrelated 10.04).
 
 Randomness always comes from a ``random.Random`` you pass (or a seed), so every
 experiment is reproducible.

@@ -243,3 +243,26 @@ def test_writes_stop_at_the_call_limit(schedule, clients, max_calls):
         assert result.calls == max_calls == sum(result.load) == len(result.times)
         assert result.unfinished > 0 and result.completion_s == math.inf
         assert result.times == free.times[:max_calls]
+
+
+@pytest.mark.parametrize("retry_after, jitter", [("none", 0), ("seconds", 0), ("date", 0),
+                                                  ("seconds", 0.5), ("date", 0.5)])
+@pytest.mark.parametrize("schedule", Outage.schedules)
+def test_the_outage_on_its_own_model_equals_the_loop_on_the_model(schedule, retry_after, jitter):
+    # The outage loop writes OutageModel into itself; a call() answering from a fresh
+    # OutageModel, its Retry-After as the header's text, takes the general loop.
+    from labkit.origin import OutageModel
+
+    scenario = Outage(duration=3, arrival_s=2.0, retry_after=retry_after, retry_after_jitter=jitter)
+    for clients in (1, 9, 400):
+        model = OutageModel(duration=3, capacity=scenario.capacity_for(clients), retry_after=retry_after)
+
+        def call(t):
+            return True if model.admit(t) else (model.retry_after_value(t) or False)
+
+        kwargs = dict(clients=clients, schedule=schedule, seed=clients, base=0.5, cap=8, times=True)
+        own = simulate_herd(scenario, **kwargs)
+        general = simulate_herd(dataclasses.replace(scenario, call=call), **kwargs)
+        assert own.calls > clients or clients == 1
+        assert _figures(own) == _figures(general), (clients, schedule)
+        assert own.load == [model.load.get(s, 0) for s in range(len(own.load))]

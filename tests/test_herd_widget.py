@@ -125,3 +125,21 @@ def test_schedules_differ_by_line_style_and_never_by_red_against_green():
     styles = [str(s) for _, s in _STYLES.values()]
     assert len(set(colours)) == len(colours) and len(set(styles)) == len(styles)
     assert not {"tab:red", "tab:green", "red", "green"} & set(colours)
+
+
+@pytest.mark.parametrize("seconds, bin_s", [(None, 0.01), (1.5, 0.01), (0.3, 0.1), (2.0, 0.25)])
+def test_short_bins_count_every_request_once(seconds, bin_s):
+    # plot_herd's bins shorter than a second count HerdResult.times: each request in
+    # the bin int(t / bin_s), none after `seconds` (the run's last request without it).
+    from labkit.widgets._herd import _binned
+
+    result = simulate_herd(clients=40, schedule="full", seed=5, base=0.05, cap=2, times=True)
+    result.times += [1.5, 0.3, 0.0]  # on an edge: the end itself, a bin's start, the origin
+    end = seconds if seconds else max(result.times)
+    expected = [0] * (int(end / bin_s) + 1)
+    for t in result.times:
+        if t <= end and int(t / bin_s) < len(expected):
+            expected[int(t / bin_s)] += 1
+    starts, counts = _binned(result, seconds, bin_s)
+    assert counts == expected and sum(counts) == sum(t <= end for t in result.times)
+    assert starts == [k * bin_s for k in range(len(expected))] and type(counts[0]) is int

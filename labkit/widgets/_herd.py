@@ -178,13 +178,15 @@ def _binned(result, seconds, bin_s):
     if result.times is None:
         raise ValueError("bins shorter than a second count each request: "
                          "run simulate_herd(..., times=True)")
+    import numpy as np
+
     end = seconds if seconds else max(result.times, default=0.0)
-    counts = [0] * (int(end / bin_s) + 1)
-    for t in result.times:
-        k = int(t / bin_s)
-        if k < len(counts) and t <= end:
-            counts[k] += 1
-    return [k * bin_s for k in range(len(counts))], counts
+    n = int(end / bin_s) + 1
+    t = np.asarray(result.times, dtype=float)
+    t = t[t <= end]
+    k = (t / bin_s).astype(np.int64)  # int(): times are never negative
+    counts = np.bincount(k[k < n], minlength=n)
+    return [j * bin_s for j in range(n)], counts.tolist()
 
 
 class ScheduleChoice(w.HBox):

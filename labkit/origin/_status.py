@@ -34,9 +34,11 @@ class StatusRoute:
     """Answers ``/status/{code}`` for every method."""
 
     def __call__(self, request: Request) -> Response:
-        text = request.path[len("/status/"):]
         try:
-            code = parse_status(text)
+            # Everything but the request id is memoised per request shape (a load
+            # test or a retry loop repeats one request): only the id is new per call.
+            code, headers, head = _shape(DEFAULT_REDACTION.revision, request.method, request.path,
+                                         request.query, tuple(request.headers))
         except InvalidStatus as exc:
             return problem(
                 400,
@@ -46,23 +48,31 @@ class StatusRoute:
                 type="https://www.rfc-editor.org/rfc/rfc9110#section-15",
                 rfc=exc.rfc,
             )
-        fixed, content_headers = _fixed_part(code)
         rid = request.id
         rid = f'"{rid}"' if rid.isalnum() else json.dumps(rid)
-        # The members that depend on the request are memoised (a load test or
-        # a retry loop repeats one request), so only the id is new per call.
-        echo = _echo(DEFAULT_REDACTION.revision, request.method, request.path, request.query,
-                     tuple(request.headers))
-        return Response(code, list(content_headers), f'{{{fixed}, "request": {echo}, "request_id": {rid}}}\n'.encode())
+        return Response(code, list(headers), head + rid.encode() + b"}\n")
 
 
 @lru_cache(maxsize=256)
-def _echo(revision: int, method: str, path: str, query: str, fields: tuple[tuple[str, str], ...]) -> str:
+def _shape(revision: int, method: str, path: str, query: str, fields: tuple[tuple[str, str], ...],
+           ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
+    """The status, headers and body up to the request id's value, for one request shape.
+
+    ``revision`` (:attr:`~labkit.core.RedactionPolicy.revision`) keys the memo to the
+    policy's current patterns, so a new secret pattern is never served from it.
+    """
+    code = parse_status(path[len("/status/"):])
+    fixed, headers = _fixed_part(code)
+    echo = _echo(method, path, query, fields)
+    return code, headers, f'{{{fixed}, "request": {echo}, "request_id": '.encode()
+
+
+def _echo(method: str, path: str, query: str, fields: tuple[tuple[str, str], ...]) -> str:
     """The request as JSON, as the engine's one policy lets it be shown.
 
     The echo is a display like any other: :data:`~labkit.core.DEFAULT_REDACTION`
     decides what it must not repeat (headers, query fields, credential path
-    segments); ``revision`` keys the memo to the policy's current patterns.
+    segments).
     """
     policy = DEFAULT_REDACTION
     headers: dict[str, str] = {}

@@ -142,6 +142,7 @@ seeded from it): a run is reproducible.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
@@ -494,6 +495,13 @@ def simulate_herd(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _capped_waits(base: float, cap: float, first_exponent: int) -> tuple[float, ...]:
+    """``min(cap, base * 2**(n + first_exponent))`` for retries ``n`` 0 to 63 (later
+    ones wait the last): the same for every run of a comparison, so made once."""
+    return tuple(min(cap, base * 2.0 ** min(n + first_exponent, 62)) for n in range(64))
+
+
 def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
     """``delay(i, n)``: client ``i``'s wait before its retry ``n``, :meth:`Backoff.delay`
     inlined (this runs a million times for big herds; a test checks they agree).
@@ -501,7 +509,7 @@ def _delay_fn(backoff: Backoff, rng: random.Random, clients: int):
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     uniform = rng.uniform
     first = backoff.first_exponent
-    pow_cap = [min(cap, base * 2.0 ** min(n + first, 62)) for n in range(64)]
+    pow_cap = _capped_waits(base, cap, first)
     if kind == "full":
         return lambda i, n: uniform(0, pow_cap[n if n < 64 else 63])
     if kind == "equal":
@@ -697,7 +705,7 @@ def _contention_write_loop(clients, backoff, rng, latency, latency_sd, arrival_s
     generator = np.random.default_rng(rng.getrandbits(128))
     normal = generator.normal
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
-    t = [min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62)) for n in range(64)]
+    t = _capped_waits(base, cap, backoff.first_exponent)
 
     def one(k):
         d = normal(latency, latency_sd, k)
@@ -833,7 +841,7 @@ def _wave_delays(backoff: Backoff):
 
     kind, base, cap = backoff.kind, backoff.base, backoff.cap
     if kind == "exponential":
-        return np.array([min(cap, base * 2.0 ** min(n + backoff.first_exponent, 62)) for n in range(64)])
+        return np.array(_capped_waits(base, cap, backoff.first_exponent))
     return np.full(64, 0.0 if kind == "none" else float(base))  # none: 0, constant: base
 
 

@@ -172,7 +172,7 @@ def _parser_reason(exc: Exception) -> str:
     return f"malformed request ({text})"
 
 
-def _absolute_target(url: bytes) -> dict[str, str] | None:
+def _absolute_target(url: bytes) -> tuple[str, str] | None:
     """The scheme (lower-cased) and authority of an absolute-form target, or None.
 
     Called after parse_url accepted ``url`` (and _add_empty_path gave a target
@@ -189,7 +189,13 @@ def _absolute_target(url: bytes) -> dict[str, str] | None:
     query = url.find(b"?", start, end)
     if query >= 0:
         end = query
-    return {"scheme": url[:mark].decode("latin-1").lower(), "authority": url[start:end].decode("latin-1")}
+    return url[:mark].decode("latin-1").lower(), url[start:end].decode("latin-1")
+
+
+# _absolute_target's answers by target: a proxy client repeats the same few.
+# Bounded (emptied when full), since any client may send any target.
+_TARGETS: dict[bytes, tuple[str, str]] = {}
+_MAX_TARGETS = 256
 
 
 _Base = HttpToolsProtocol
@@ -372,9 +378,15 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is None or cycle.scope is not self.scope:
             return  # no request started (an upgrade)
-        target = _absolute_target(url)
-        if target is not None:
-            self.scope.setdefault("extensions", {})[PROXY_TARGET] = target
+        target = _TARGETS.get(url)
+        if target is None:
+            target = _absolute_target(url)
+            if target is None:
+                return
+            if len(_TARGETS) >= _MAX_TARGETS:
+                _TARGETS.clear()
+            _TARGETS[url] = target
+        self.scope.setdefault("extensions", {})[PROXY_TARGET] = {"scheme": target[0], "authority": target[1]}
 
     def _add_empty_path(self) -> bool:
         url = self.url

@@ -359,7 +359,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if not self._add_empty_path():
                 raise
             _Base.on_headers_complete(self)
-        self._keep_absolute_target()
+        if self.url[:1] != b"/":  # origin-form, nearly every request, has nothing to keep
+            self._keep_absolute_target()
         self._phase = _BODY
 
     def _keep_absolute_target(self) -> None:
@@ -373,8 +374,6 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         # (h11 gives the whole target as the path instead, which ASGIAdapter
         # splits itself: each protocol splits a target once.)
         url = self.url
-        if url[:1] == b"/":
-            return  # origin-form: nearly every request
         cycle = self.cycle
         if cycle is None or cycle.scope is not self.scope:
             return  # no request started (an upgrade)
@@ -386,7 +385,12 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if len(_TARGETS) >= _MAX_TARGETS:
                 _TARGETS.clear()
             _TARGETS[url] = target
-        self.scope.setdefault("extensions", {})[PROXY_TARGET] = {"scheme": target[0], "authority": target[1]}
+        scope = self.scope
+        extension = {"scheme": target[0], "authority": target[1]}
+        if "extensions" in scope:
+            scope["extensions"][PROXY_TARGET] = extension
+        else:
+            scope["extensions"] = {PROXY_TARGET: extension}
 
     def _add_empty_path(self) -> bool:
         url = self.url

@@ -263,3 +263,37 @@ def test_connect_reaches_the_handler_and_then_the_connection_closes():
         raw = exchange(server.url, b"GET http://news.test/x HTTP/1.1\r\nHost: news.test\r\nConnection: close\r\n\r\n")
         assert raw.startswith(b"HTTP/1.1 511 ")
         assert seen[-1][0::2] == ("GET", "/x")
+
+
+# An absolute-form target is split once per protocol: the httptools hook hands
+# the adapter its scheme and authority (a scope extension), h11 hands it the
+# whole target as the path. The handler must see the same request either way,
+# with the target's authority, not Host (RFC 9112 section 3.2.2).
+@pytest.mark.parametrize("http", [ProxyHttpToolsProtocol, HardenedHttpToolsProtocol, "h11"],
+                         ids=["proxy-httptools", "httptools", "h11"])
+def test_an_absolute_target_reaches_the_handler_the_same_from_every_protocol(http):
+    seen = []
+
+    def handler(request):
+        seen.append((request.scheme, request.authority, request.path, request.query))
+        return Response(200, [("content-type", "text/plain")], b"ok\n")
+
+    requests = (
+        b"GET http://news.test/a/b?q=1 HTTP/1.1\r\nHost: stale.test\r\n\r\n"
+        b"GET HTTP://News.Test:8080/x HTTP/1.1\r\nHost: news.test\r\n\r\n"
+        b"GET http://news.test?q=2 HTTP/1.1\r\nHost: news.test\r\n\r\n"
+        # The same target again (the hook memoises its split), then origin-form
+        # on the same connection: nothing of the earlier targets may stick.
+        b"GET http://news.test/a/b?q=1 HTTP/1.1\r\nHost: stale.test\r\n\r\n"
+        b"GET /plain HTTP/1.1\r\nHost: news.test\r\nConnection: close\r\n\r\n"
+    )
+    with LoopbackServer(handler, name="test-absolute-target", http=http) as server:
+        raw = exchange(server.url, requests)
+    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 5, raw[-300:]
+    assert seen == [
+        ("http", "news.test", "/a/b", "q=1"),
+        ("http", "News.Test:8080", "/x", ""),
+        ("http", "news.test", "/", "q=2"),
+        ("http", "news.test", "/a/b", "q=1"),
+        ("http", None, "/plain", ""),
+    ]

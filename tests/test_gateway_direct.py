@@ -326,3 +326,31 @@ def test_a_prefix_sent_straight_to_the_gateway_port_is_ignored(gateway):
                             headers=[("x-forwarded-prefix", "/x"), ("origin", "http://evil.example:5555")]))
     assert r.header("server") == "labkit-origin"  # a request for a host behind the gateway
     assert not gateway.portal.state("127.0.0.1").captive
+
+
+def test_what_a_target_means_follows_the_gateways_address(gateway):
+    # The gateway memoises what an absolute-form authority means per address:
+    # moving the gateway must move the direct visits with it.
+    assert login_link(gateway(absolute_form(OWN)).body) == f"{BASE}/login"  # remembered now
+    gateway.address = "127.0.0.1:6666"
+    assert login_link(gateway(absolute_form(OWN)).body) == PORTAL_LOGIN  # now a host behind it
+    assert login_link(gateway(absolute_form("127.0.0.1:6666")).body) == "http://127.0.0.1:6666/login"
+    gateway.address = None
+    assert login_link(gateway(absolute_form("127.0.0.1:6666")).body) == PORTAL_LOGIN
+
+
+def test_many_target_hosts_neither_grow_the_memo_nor_change_answers(gateway):
+    for n in range(600):
+        assert gateway(absolute_form(f"host{n}.test")).status == 511
+    assert len(gateway._targets) <= 256
+    assert login_link(gateway(absolute_form(OWN)).body) == f"{BASE}/login"
+
+
+def test_a_mode_set_by_object_or_name_decides_admission(gateway):
+    # The hot path asks the portal directly only for modes that admit by session.
+    gateway.portal.sign_in("127.0.0.1", "guest", "letmein")
+    assert gateway(absolute_form("news.test", path="/status/200")).status == 200
+    gateway.mode = MODES["proxy-auth"]  # admits by credentials on every request, session or not
+    assert gateway(absolute_form("news.test", path="/status/200")).status == 407
+    gateway.mode = "rfc6585"
+    assert gateway(absolute_form("news.test", path="/status/200")).status == 200

@@ -164,6 +164,10 @@ class Gateway:
         # Split once here, not on every request that passes the gateway.
         self._address = value
         self._own_host, self._own_port = _split_host_port(value) if value else ("", None)
+        # What a target authority means depends on this address: start a new
+        # memo (replaced, not cleared, so a request still reading the old
+        # address can only write to the old one).
+        self._targets: dict[str, tuple[str | None, str]] = {}
 
     @property
     def mode(self) -> str:
@@ -172,15 +176,18 @@ class Gateway:
 
     @mode.setter
     def mode(self, value: str | PortalMode) -> None:
-        if isinstance(value, PortalMode):
-            self._mode = value
-            return
-        try:
-            self._mode = MODES[value]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"unknown gateway mode {value!r}; choose one of: {', '.join(MODES)}"
-            ) from None
+        if not isinstance(value, PortalMode):
+            try:
+                value = MODES[value]
+            except (KeyError, TypeError):
+                raise ValueError(
+                    f"unknown gateway mode {value!r}; choose one of: {', '.join(MODES)}"
+                ) from None
+        self._mode = value
+        # Most modes admit a device by its session alone (PortalMode.admits):
+        # for them the hot path asks the portal itself, one call fewer per
+        # request. One tuple, so a request never pairs a mode with another's flag.
+        self._enforcement = (value, type(value).admits is PortalMode.admits)
 
     @property
     def https(self) -> str:
@@ -228,23 +235,47 @@ class Gateway:
 
     # -- the handler: client -> gateway -> origin --------------------------
     def __call__(self, request: Request) -> Response:
-        base = self._direct_base(request)
+        # The hot path: a signed-in device's proxy request, forwarded. Kept to
+        # few calls; every frame shows in the loopback gateway's requests/s.
+        method, authority, host = request.method, request.authority, None
+        if authority and method != "CONNECT":
+            # An absolute-form proxy request (RFC 9112 section 3.2.2), what every
+            # proxy client sends: what its target means is memoised.
+            base, host = self._targets.get(authority) or self._target(authority)
+        else:
+            base = self._direct_base(request)
         if base is not None:
             return self._stamp(self._direct(request, base))
-        mode = self._mode
-        if not self._admits(mode, request):
+        # Enforcement: may this request pass the gateway?
+        mode, by_session = self._enforcement
+        admitted = self.portal.is_online(request.client_host) if by_session else mode.admits(self, request)
+        if not (admitted or self._in_walled_garden(mode, request)):
             self.portal.saw(request.client_host)
             return self._stamp(self._refuse(mode, request))
-        if request.method == "CONNECT":
+        if method == "CONNECT":
             return self._stamp(no_tunnel(request))
-        if request.host.lower() == self.site.host:
+        if (request.host.lower() if host is None else host) == self.site.host:
             return self._stamp(self.site(request))
         return forward(self.upstream, request)
 
-    def _admits(self, mode: PortalMode, request: Request) -> bool:
-        """Enforcement: may this request pass the gateway?"""
-        if mode.admits(self, request):
-            return True
+    def _target(self, authority: str) -> tuple[str | None, str]:
+        """``(direct base or None, lower-cased host)`` for an absolute-form target's authority.
+
+        Both depend on the authority and this gateway's address only (never on
+        sign-in state, the clock or the request's other parts), so
+        :meth:`__call__` memoises them per address: a client names the same
+        few hosts over and over.
+        """
+        targets = self._targets  # read first: see the address setter
+        if len(targets) >= _MAX_TARGETS:
+            targets.clear()  # bounded: any client may name any host
+        own = self._own_address(*_split_host_port(authority)) if self.address else None
+        # The host as Request.host reads it from a request with this authority.
+        host = Request("GET", "/", authority=authority).host.lower()
+        known = targets[authority] = (None if own is None else f"http://{own}", host)
+        return known
+
+    def _in_walled_garden(self, mode: PortalMode, request: Request) -> bool:
         # The walled garden: the portal's pages are reachable before signing in
         # (RFC 8952 section 2.4), but not through a tunnel the gateway cannot see into.
         return (
@@ -329,6 +360,9 @@ class Gateway:
         cors = " cors=True" if self._cors else ""
         return f"<Gateway mode={self.mode!r} https={self.https!r}{cors} portal={self.portal_host}>"
 
+
+# How many target authorities a gateway remembers (see Gateway._target).
+_MAX_TARGETS = 256
 
 # A reverse proxy's mount point: a path, never "//host" (which names another
 # host), with RFC 3986 path characters only, since it goes into links.

@@ -6,6 +6,7 @@ import asyncio
 
 from ..core import Disconnect, Handler, Request, Stall, decode_pairs, encode_pairs, frame
 from ..origin import MAX_BODY_BYTES
+from ._connect import PROXY_TARGET
 
 __all__ = ["ASGIAdapter"]
 
@@ -32,7 +33,12 @@ class ASGIAdapter:
                 body += message.get("body", b"")
             more = message.get("more_body", False)
         path, scheme, authority = scope["path"], scope.get("scheme", "http"), None
-        if path[:1] != "/":
+        extensions = scope.get("extensions")
+        target = extensions.get(PROXY_TARGET) if extensions else None
+        if target is not None:
+            # An absolute-form target the loopback protocol has split already.
+            scheme, authority = target["scheme"], target["authority"]
+        elif path[:1] != "/":
             scheme, authority, path = _proxy_target(scope["method"], path, scheme)
         request = Request(
             scope["method"],
@@ -80,8 +86,9 @@ class ASGIAdapter:
 
 
 def _proxy_target(method: str, target: str, scheme: str) -> tuple[str, str | None, str]:
-    """Split a request-target only a proxy receives (h11, and the gateway's
-    httptools protocol for CONNECT, pass it through as the path).
+    """Split a request-target only a proxy receives (h11 passes it through as
+    the path, and so does the gateway's httptools protocol for CONNECT; that
+    protocol splits an absolute-form target itself, see ``PROXY_TARGET``).
 
     CONNECT uses authority-form ``host:port`` (RFC 9112 section 3.2.3); requests
     to a proxy use absolute-form ``http://host/path`` (section 3.2.2), whose

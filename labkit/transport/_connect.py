@@ -51,8 +51,10 @@ What this relies on that is not uvicorn's API, all checked by
 ``pyproject.toml`` pins uvicorn to the versions this was tested with. Nothing
 else in labkit reaches into uvicorn's internals.
 
-A CONNECT's target reaches the handler the way h11 would give it (as the path,
-which :class:`~labkit.transport.ASGIAdapter` reads as the authority). The
+An absolute-form target's scheme and authority reach
+:class:`~labkit.transport.ASGIAdapter` as a scope extension (:data:`PROXY_TARGET`),
+beside uvicorn's path. A CONNECT's target reaches it the way h11 would give it (as
+the path, which the adapter reads as the authority). The
 gateway never opens a tunnel, so after answering a CONNECT the connection is
 closed.
 """
@@ -90,6 +92,11 @@ _IDLE, _HEAD, _BODY = 0, 1, 2  # where the current request is
 # RFC 9112 section 3.2 / RFC 3986 section 3.2.2: uri-host [ ":" port ]; empty is
 # allowed (a target with no authority is sent with an empty Host).
 _HOST = re.compile(rb"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
+
+# The ASGI scope extension (the ASGI specification's "extensions" scope key:
+# extension name -> dict) in which the loopback protocols hand ASGIAdapter the
+# scheme and authority of an absolute-form target they have already split.
+PROXY_TARGET = "labkit.proxy_target"
 
 # The fields on_header looks at: Expect for uvicorn, the framing fields for
 # the checks (RFC 9112 sections 3.2 and 6.1).
@@ -163,6 +170,32 @@ def _parser_reason(exc: Exception) -> str:
     text = str(exc.args[0]) if exc.args else type(exc).__name__
     text = "".join(c for c in text if c.isprintable())[:80]
     return f"malformed request ({text})"
+
+
+def _absolute_target(url: bytes) -> tuple[str, str] | None:
+    """The scheme (lower-cased) and authority of an absolute-form target, or None.
+
+    Called after parse_url accepted ``url`` (and _add_empty_path gave a target
+    without a path its "/"), so the authority is what lies between "://" and
+    the first "/" or "?" (RFC 9112 section 3.2.2, RFC 3986 section 3.2).
+    """
+    mark = url.find(b"://", 0, 10)
+    if mark < 0:
+        return None
+    start = mark + 3
+    end = url.find(b"/", start)
+    if end < 0:
+        end = len(url)
+    query = url.find(b"?", start, end)
+    if query >= 0:
+        end = query
+    return url[:mark].decode("latin-1").lower(), url[start:end].decode("latin-1")
+
+
+# _absolute_target's answers by target: a proxy client repeats the same few.
+# Bounded (emptied when full), since any client may send any target.
+_TARGETS: dict[bytes, tuple[str, str]] = {}
+_MAX_TARGETS = 256
 
 
 _Base = HttpToolsProtocol
@@ -326,7 +359,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
             if not self._add_empty_path():
                 raise
             _Base.on_headers_complete(self)
-        self._keep_absolute_target()
+        if self.url[:1] != b"/":  # origin-form, nearly every request, has nothing to keep
+            self._keep_absolute_target()
         self._phase = _BODY
 
     def _keep_absolute_target(self) -> None:
@@ -335,21 +369,28 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         # "MUST ignore the received Host header field" and use the target's
         # (RFC 9112 section 3.2.2), and a client may send a stale Host (urllib3
         # 2.8's ProxyManager keeps the first request's on a cross-host redirect).
-        # Give the target as h11 does: whole, as the path (ASGIAdapter splits it).
+        # The target is split here, once, and handed to ASGIAdapter as an ASGI
+        # scope extension (PROXY_TARGET); the path stays uvicorn's origin-form one.
+        # (h11 gives the whole target as the path instead, which ASGIAdapter
+        # splits itself: each protocol splits a target once.)
         url = self.url
-        if url[:1] == b"/":
-            return  # origin-form: nearly every request
-        mark = url.find(b"://", 0, 10)
         cycle = self.cycle
-        if mark < 0 or cycle is None or cycle.scope is not self.scope:
+        if cycle is None or cycle.scope is not self.scope:
             return  # no request started (an upgrade)
-        # scheme://authority, up to the path or the query (ASGIAdapter lower-cases the scheme).
-        end = len(url)
-        for stop in (b"/", b"?"):
-            found = url.find(stop, mark + 3)
-            if 0 <= found < end:
-                end = found
-        self.scope["path"] = url[:end].decode("latin-1") + self.scope["path"]
+        target = _TARGETS.get(url)
+        if target is None:
+            target = _absolute_target(url)
+            if target is None:
+                return
+            if len(_TARGETS) >= _MAX_TARGETS:
+                _TARGETS.clear()
+            _TARGETS[url] = target
+        scope = self.scope
+        extension = {"scheme": target[0], "authority": target[1]}
+        if "extensions" in scope:
+            scope["extensions"][PROXY_TARGET] = extension
+        else:
+            scope["extensions"] = {PROXY_TARGET: extension}
 
     def _add_empty_path(self) -> bool:
         url = self.url

@@ -24,7 +24,9 @@ class ASGIAdapter:
         if scope["type"] != "http":  # lifespan is off; websockets are not served
             return
         body = b""
-        more = True
+        # A request with neither Content-Length nor Transfer-Encoding has no
+        # content (RFC 9112 section 6.3): nothing to wait for.
+        more = _may_have_content(scope["headers"])
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -83,6 +85,13 @@ class ASGIAdapter:
             "headers": encode_pairs(response.headers),
         })
         await send({"type": "http.response.body", "body": response.body})
+
+
+def _may_have_content(headers) -> bool:
+    for name, _ in headers:
+        if name == b"content-length" or name == b"transfer-encoding":
+            return True
+    return False
 
 
 def _proxy_target(method: str, target: str, scheme: str) -> tuple[str, str | None, str]:

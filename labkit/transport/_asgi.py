@@ -27,6 +27,7 @@ class ASGIAdapter:
         # A request with neither Content-Length nor Transfer-Encoding has no
         # content (RFC 9112 section 6.3): nothing to wait for.
         more = _may_have_content(scope["headers"])
+        skipped = not more  # the request's one message, still unread
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -58,6 +59,9 @@ class ASGIAdapter:
             # Say nothing until the client's read timeout makes it hang up, but
             # never longer than stall.seconds; then drop the connection.
             try:
+                if skipped:
+                    # The request's own (empty) message comes first: the next is the hang-up.
+                    await receive()
                 await asyncio.wait_for(receive(), stall.seconds)
                 return  # the client gave up: the only message left is http.disconnect
             except asyncio.TimeoutError:

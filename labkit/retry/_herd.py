@@ -1115,8 +1115,8 @@ def _outage_own(clients, backoff, rng, duration, capacity, retry_after, arrival_
 
     The model kept its own count per second of the requests and of those served,
     the same counts the loop keeps, and its ``admit`` and ``retry_after_delay``
-    were a call or two per request: a third of the loop's time for notebook 04's
-    10,000-client outages. A test checks every figure against :func:`_outage` on
+    were a call or two per request: a fifth to a quarter of the loop's time for
+    notebook 04's 10,000-client outages. A test checks every figure against :func:`_outage` on
     the model itself.
     """
     delay = _delay_fn(backoff, rng, clients)

@@ -27,7 +27,6 @@ class ASGIAdapter:
         # A request with neither Content-Length nor Transfer-Encoding has no
         # content (RFC 9112 section 6.3): nothing to wait for.
         more = _may_have_content(scope["headers"])
-        skipped = not more  # the request's one message, still unread
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -59,11 +58,8 @@ class ASGIAdapter:
             # Say nothing until the client's read timeout makes it hang up, but
             # never longer than stall.seconds; then drop the connection.
             try:
-                if skipped:
-                    # The request's own (empty) message comes first: the next is the hang-up.
-                    await receive()
-                await asyncio.wait_for(receive(), stall.seconds)
-                return  # the client gave up: the only message left is http.disconnect
+                await asyncio.wait_for(_hang_up(receive), stall.seconds)
+                return  # the client gave up
             except asyncio.TimeoutError:
                 pass
             if request.method == "CONNECT":
@@ -89,6 +85,13 @@ class ASGIAdapter:
             "headers": encode_pairs(response.headers),
         })
         await send({"type": "http.response.body", "body": response.body})
+
+
+async def _hang_up(receive) -> None:
+    # Whatever the request still had to say (its empty message, when its content
+    # was never awaited) comes before the client's http.disconnect.
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _may_have_content(headers) -> bool:

@@ -213,3 +213,36 @@ def test_request_ids_are_unique_and_sixteen_hex_digits(client):
     ids = {client.get("/status/200").headers["x-request-id"] for _ in range(500)}
     assert len(ids) == 500
     assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+
+
+def test_the_same_headers_again_keep_the_callers_id_and_make_new_ones(client):
+    # The origin memoises what a header block says (its size, the caller's id):
+    # a repeated block with an id keeps it, one without gets a new id each time.
+    given = {"X-Request-Id": "trace-7"}
+    assert [client.get("/status/204", headers=given).headers["x-request-id"] for _ in range(3)] == ["trace-7"] * 3
+    fresh = [client.get("/status/204").headers["x-request-id"] for _ in range(3)]
+    assert len(set(fresh)) == 3 and "trace-7" not in fresh
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 65, b"caf\xe9", "a\tb"])
+def test_an_unusable_callers_id_is_replaced_every_time(client, bad):
+    ids = [client.get("/status/200", headers={"X-Request-Id": bad}).headers["x-request-id"] for _ in range(2)]
+    assert ids[0] != ids[1] and all(len(i) == 16 for i in ids)
+
+
+def test_the_origins_memos_stay_bounded_and_skip_oversized_heads():
+    from labkit.origin import _app, _status
+
+    with Simulator().client() as c:
+        for n in range(_app._MAX_FACTS + 50):
+            assert c.get(f"/status/{200 + n % 3}", headers={"x-n": str(n)}).status_code in (200, 201, 202)
+        assert len(_app._FACTS) <= _app._MAX_FACTS
+        assert len(_status._SHAPES) <= _status._MAX_SHAPES
+        big = {f"x-big-{i}": "v" * 1000 for i in range(17)}
+        before = len(_app._FACTS)
+        r = c.get("/status/200", headers=big)
+        assert r.status_code == 431 and "RFC 6585 section 5" in r.text
+        assert len(_app._FACTS) == before and all(
+            sum(len(k) + len(v) + 4 for k, v in key) <= 16 * 1024 for key in _app._FACTS)
+        # Refused twice the same way: the size is measured again, never remembered wrong.
+        assert c.get("/status/200", headers=big).status_code == 431

@@ -34,33 +34,44 @@ class StatusRoute:
     """Answers ``/status/{code}`` for every method."""
 
     def __call__(self, request: Request) -> Response:
-        try:
-            # Everything but the request id is memoised per request shape (a load
-            # test or a retry loop repeats one request): only the id is new per call.
-            code, headers, head = _shape(DEFAULT_REDACTION.revision, request.method, request.path,
-                                         request.query, tuple(request.headers))
-        except InvalidStatus as exc:
-            return problem(
-                400,
-                exc.detail,
-                title="Invalid status code",
-                instance=request.path,
-                type="https://www.rfc-editor.org/rfc/rfc9110#section-15",
-                rfc=exc.rfc,
-            )
+        # Everything but the request id is memoised per request shape (a load
+        # test or a retry loop repeats one request): only the id is new per call.
+        key = (request.method, request.path, request.query, tuple(request.headers))
+        revision = DEFAULT_REDACTION.revision
+        memo = _SHAPES.get(key)
+        if memo is None or memo[0] != revision:
+            try:
+                memo = (revision, *_shape(*key))
+            except InvalidStatus as exc:
+                return problem(
+                    400,
+                    exc.detail,
+                    title="Invalid status code",
+                    instance=request.path,
+                    type="https://www.rfc-editor.org/rfc/rfc9110#section-15",
+                    rfc=exc.rfc,
+                )
+            if len(_SHAPES) >= _MAX_SHAPES:
+                _SHAPES.clear()  # bounded: any client may send any request
+            _SHAPES[key] = memo
+        _, code, headers, head = memo
         rid = request.id
-        rid = f'"{rid}"' if rid.isalnum() else json.dumps(rid)
-        return Response(code, list(headers), head + rid.encode() + b"}\n")
+        if rid.isalnum():  # a generated id, or a plain one: nothing to escape
+            return Response(code, list(headers), b'%s"%s"}\n' % (head, rid.encode()))
+        return Response(code, list(headers), head + json.dumps(rid).encode() + b"}\n")
 
 
-@lru_cache(maxsize=256)
-def _shape(revision: int, method: str, path: str, query: str, fields: tuple[tuple[str, str], ...],
+# _shape's answers by (method, path, query, header fields), each with the
+# redaction policy's revision it was made under
+# (:attr:`~labkit.core.RedactionPolicy.revision`), so a new secret pattern is
+# never served from the memo.
+_SHAPES: dict[tuple, tuple[int, int, tuple[tuple[str, str], ...], bytes]] = {}
+_MAX_SHAPES = 256
+
+
+def _shape(method: str, path: str, query: str, fields: tuple[tuple[str, str], ...],
            ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
-    """The status, headers and body up to the request id's value, for one request shape.
-
-    ``revision`` (:attr:`~labkit.core.RedactionPolicy.revision`) keys the memo to the
-    policy's current patterns, so a new secret pattern is never served from it.
-    """
+    """The status, headers and body up to the request id's value, for one request shape."""
     code = parse_status(path[len("/status/"):])
     fixed, headers = _fixed_part(code)
     echo = _echo(method, path, query, fields)

@@ -30,6 +30,10 @@ $(STAMP): requirements.lock pyproject.toml jupyterlab-settings/overrides.json
 	@$(PIP) -r requirements.lock
 	$(SAY) "installing labkit itself into $(VENV) (editable: your edits to labkit/ take effect at once)..."
 	@$(PIP) --no-deps -e .
+	@# pip compiles every other package's bytecode as it installs it, but not an
+	@# editable one's; where PYTHONDONTWRITEBYTECODE is set (many container images),
+	@# every kernel would otherwise compile labkit again as it imports it.
+	@$(BIN)/python -m compileall -q labkit >/dev/null
 	@touch $(STAMP)
 	$(SAY) "$(VENV) is ready."
 

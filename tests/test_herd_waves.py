@@ -266,3 +266,60 @@ def test_the_outage_on_its_own_model_equals_the_loop_on_the_model(schedule, retr
         assert own.calls > clients or clients == 1
         assert _figures(own) == _figures(general), (clients, schedule)
         assert own.load == [model.load.get(s, 0) for s in range(len(own.load))]
+
+
+def test_a_run_again_is_the_same_result_and_a_copy_of_its_own():
+    # simulate_herd memoises runs by their arguments (a cell run again is instant).
+    first = simulate_herd(Outage(), clients=300, schedule="full", seed=11)
+    again = simulate_herd(Outage(), clients=300, schedule="full", seed=11)
+    assert again == first and again is not first
+    assert any(key[0] == Outage() and key[1:4] == (300, "full", 11) for key in _herd._RUNS)
+    again.load.append(10**6)
+    again.params["seed"] = "changed"
+    third = simulate_herd(Outage(), clients=300, schedule="full", seed=11)
+    assert third == first and third.load[-1] != 10**6 and third.params["seed"] == 11
+    # Each argument is part of the key.
+    assert simulate_herd(Outage(), clients=300, schedule="full", seed=12) != first
+    assert simulate_herd(Outage(retry_after="seconds"), clients=300, schedule="full", seed=11) != first
+
+
+def test_the_memo_follows_the_exact_waves_limit(monkeypatch):
+    exact = simulate_herd(clients=400, schedule="none", seed=5, method="waves")
+    monkeypatch.setattr(_herd, "EXACT_WAVES_UP_TO", 0)
+    numpy_stream = simulate_herd(clients=400, schedule="none", seed=5, method="waves")
+    assert _figures(numpy_stream) != _figures(exact)
+    monkeypatch.setattr(_herd, "EXACT_WAVES_UP_TO", 1000)
+    assert simulate_herd(clients=400, schedule="none", seed=5, method="waves") == exact
+
+
+def test_runs_with_times_or_a_learners_own_server_are_run_every_time():
+    with_times = simulate_herd(Outage(), clients=50, schedule="full", seed=3, times=True)
+    assert with_times.times and simulate_herd(Outage(), clients=50, schedule="full", seed=3).times is None
+    seen = []
+
+    def call(t):
+        seen.append(t)
+        return t > 1.0
+
+    simulate_herd(Outage(call=call), clients=20, schedule="constant", seed=3)
+    once = list(seen)
+    simulate_herd(Outage(call=call), clients=20, schedule="constant", seed=3)
+    assert len(once) >= 20 and seen == once + once
+
+    class Counting(_herd.ContentionModel):
+        reads = 0
+
+        def read(self, now):
+            Counting.reads += 1
+            return super().read(now)
+
+    simulate_herd(Contention(server=Counting()), clients=10, schedule="full", seed=3, method="events")
+    once = Counting.reads
+    simulate_herd(Contention(server=Counting()), clients=10, schedule="full", seed=3, method="events")
+    assert once >= 10 and Counting.reads == 2 * once
+
+
+def test_the_memo_stays_bounded():
+    for seed in range(_herd._MAX_RUNS + 20):
+        simulate_herd(clients=3, schedule="full", seed=1000 + seed)
+    assert len(_herd._RUNS) == _herd._MAX_RUNS

@@ -323,3 +323,11 @@ def test_the_memo_stays_bounded():
     for seed in range(_herd._MAX_RUNS + 20):
         simulate_herd(clients=3, schedule="full", seed=1000 + seed)
     assert len(_herd._RUNS) == _herd._MAX_RUNS
+
+
+def test_a_run_of_many_simulated_seconds_is_not_kept():
+    # Two numbers a simulated second (load and served): long runs would fill memory.
+    long = simulate_herd(clients=50, schedule="exponential", seed=4, base=8.0, cap=600.0)
+    assert len(long.load) > _herd._MAX_RUN_SECONDS
+    assert not any(key[1:4] == (50, "exponential", 4) for key in _herd._RUNS)
+    assert simulate_herd(clients=50, schedule="exponential", seed=4, base=8.0, cap=600.0) == long

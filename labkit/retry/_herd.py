@@ -442,8 +442,9 @@ def simulate_herd(
     herd runs").
 
     A run is a function of these arguments: running it again (a notebook cell run
-    twice) returns an equal copy from a memo of the last 512 runs, except runs
-    with ``times=True`` and runs against a ``server`` or ``call`` of your own.
+    twice) returns an equal copy from a memo of the last 128 runs, except runs
+    with ``times=True``, runs of more than 1,000 simulated seconds, and runs
+    against a ``server`` or ``call`` of your own.
     """
     if scenario is None:
         scenario = Contention()
@@ -490,7 +491,7 @@ def simulate_herd(
             _RUNS.move_to_end(key)
             return _copy(memo)
     result = _run(scenario, clients, schedule, seed, base, cap, max_calls, times, method, backoff)
-    if key is not None:
+    if key is not None and len(result.load) <= _MAX_RUN_SECONDS:
         _RUNS[key] = _copy(result)
         if len(_RUNS) > _MAX_RUNS:
             _RUNS.popitem(last=False)
@@ -498,9 +499,13 @@ def simulate_herd(
 
 
 # simulate_herd's results by arguments, least recently used first. A result
-# without times is a few hundred numbers; notebook 04 makes about 2,500 runs.
+# without times is a few hundred numbers; 128 covers any one cell of notebook 04
+# run again but its two comparisons of hundreds of small herds, and keeps the
+# course within its memory aim (benchmarks/memory.py). A run of more simulated
+# seconds keeps two numbers a second (load and served): it is not kept.
 _RUNS: OrderedDict[tuple, HerdResult] = OrderedDict()
-_MAX_RUNS = 512
+_MAX_RUNS = 128
+_MAX_RUN_SECONDS = 1000
 
 
 def _copy(result: HerdResult) -> HerdResult:

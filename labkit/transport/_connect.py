@@ -260,7 +260,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle, app) -> None:
         self._running = cycle
-        super()._start_asgi_task(cycle, app)
+        _Base._start_asgi_task(self, cycle, app)
 
     def data_received(self, data: bytes) -> None:
         if self._deaf:

@@ -331,3 +331,9 @@ def test_a_run_of_many_simulated_seconds_is_not_kept():
     assert len(long.load) > _herd._MAX_RUN_SECONDS
     assert not any(key[1:4] == (50, "exponential", 4) for key in _herd._RUNS)
     assert simulate_herd(clients=50, schedule="exponential", seed=4, base=8.0, cap=600.0) == long
+
+
+def test_an_argument_that_cannot_be_a_key_is_run_all_the_same():
+    # A list cannot key the memo; the run goes ahead, and the error is random.Random's own.
+    with pytest.raises(TypeError, match="supported seed types"):
+        simulate_herd(clients=5, schedule="full", seed=[3])

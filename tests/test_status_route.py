@@ -246,3 +246,16 @@ def test_the_origins_memos_stay_bounded_and_skip_oversized_heads():
             sum(len(k) + len(v) + 4 for k, v in key) <= 16 * 1024 for key in _app._FACTS)
         # Refused twice the same way: the size is measured again, never remembered wrong.
         assert c.get("/status/200", headers=big).status_code == 431
+
+
+def test_header_pairs_given_as_lists_are_answered_alike():
+    from labkit.core import Request
+    from labkit.origin import Origin
+
+    origin = Origin()
+    as_lists = origin(Request("GET", "/status/418", headers=[["host", "x.test"], ["x-request-id", "abc"]]))
+    as_tuples = origin(Request("GET", "/status/418", headers=[("host", "x.test"), ("x-request-id", "abc")]))
+    assert as_lists.status == as_tuples.status == 418
+    assert as_lists.body == as_tuples.body and as_lists.header("x-request-id") == "abc"
+    too_big = origin(Request("GET", "/status/200", headers=[["x-big", "v" * 17_000]]))
+    assert too_big.status == 431

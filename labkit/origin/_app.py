@@ -82,7 +82,7 @@ class Origin:
         size, given = _header_facts(tuple(request.headers))
         request.id = rid = given or f"{_ID_PREFIX}{next(_ids) & 0xFFFFFFFF:08x}"
         if size > MAX_HEADER_BYTES or len(request.body) > MAX_BODY_BYTES:
-            response = _too_large(size, request)
+            response = _too_large(size)
         else:
             segment = request.path[1:].split("/", 1)[0]
             entry = self._routes.get(segment)
@@ -118,7 +118,11 @@ def _header_facts(fields: tuple[tuple[str, str], ...]) -> tuple[int, str | None]
     Memoised per header block, as a load test or a retry loop repeats one; only
     blocks within :data:`MAX_HEADER_BYTES` are kept, so the memo stays small.
     """
-    facts = _FACTS.get(fields)
+    try:
+        facts = _FACTS.get(fields)
+        keep = True
+    except TypeError:  # pairs that are not tuples: measured, never kept
+        facts, keep = None, False
     if facts is not None:
         return facts
     # ': ' and CRLF add 4 bytes a field; map/chain keep this off the Python loop.
@@ -132,7 +136,7 @@ def _header_facts(fields: tuple[tuple[str, str], ...]) -> tuple[int, str | None]
                 given = value
             break
     facts = size, given
-    if size <= MAX_HEADER_BYTES:
+    if keep and size <= MAX_HEADER_BYTES:
         if len(_FACTS) >= _MAX_FACTS:
             _FACTS.clear()  # bounded: any client may send any headers
         _FACTS[fields] = facts
@@ -149,7 +153,7 @@ _ID_PREFIX = os.urandom(4).hex()
 _ids = count(int.from_bytes(os.urandom(4), "big"))
 
 
-def _too_large(size: int, request: Request) -> Response:
+def _too_large(size: int) -> Response:
     if size > MAX_HEADER_BYTES:
         return problem(
             431,

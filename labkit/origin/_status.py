@@ -38,7 +38,11 @@ class StatusRoute:
         # test or a retry loop repeats one request): only the id is new per call.
         key = (request.method, request.path, request.query, tuple(request.headers))
         revision = DEFAULT_REDACTION.revision
-        memo = _SHAPES.get(key)
+        try:
+            memo = _SHAPES.get(key)
+        except TypeError:  # header pairs given as lists: the same pairs, as tuples
+            key = key[:3] + (tuple(map(tuple, request.headers)),)
+            memo = _SHAPES.get(key)
         if memo is None or memo[0] != revision:
             try:
                 memo = (revision, *_shape(*key))

@@ -148,6 +148,7 @@ import heapq
 import itertools
 import math
 import random
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterable, Protocol
@@ -486,15 +487,21 @@ def simulate_herd(
     key = None
     if not times and getattr(scenario, "server", None) is None and getattr(scenario, "call", None) is None:
         key = (scenario, clients, schedule, seed, base, cap, max_calls, method, EXACT_WAVES_UP_TO)
-        memo = _RUNS.get(key)
+        try:
+            with _RUNS_LOCK:  # a learner may run herds from several threads at once
+                memo = _RUNS.get(key)
+                if memo is not None:
+                    _RUNS.move_to_end(key)
+        except TypeError:  # an argument that cannot be a key (unhashable): just run
+            key = memo = None
         if memo is not None:
-            _RUNS.move_to_end(key)
-            return _copy(memo)
+            return _copy(memo)  # the memo's own copy is never handed out, nor changed
     result = _run(scenario, clients, schedule, seed, base, cap, max_calls, times, method, backoff)
     if key is not None and len(result.load) <= _MAX_RUN_SECONDS:
-        _RUNS[key] = _copy(result)
-        if len(_RUNS) > _MAX_RUNS:
-            _RUNS.popitem(last=False)
+        with _RUNS_LOCK:
+            _RUNS[key] = _copy(result)
+            if len(_RUNS) > _MAX_RUNS:
+                _RUNS.popitem(last=False)
     return result
 
 
@@ -504,6 +511,7 @@ def simulate_herd(
 # course within its memory aim (benchmarks/memory.py). A run of more simulated
 # seconds keeps two numbers a second (load and served): it is not kept.
 _RUNS: OrderedDict[tuple, HerdResult] = OrderedDict()
+_RUNS_LOCK = threading.Lock()
 _MAX_RUNS = 128
 _MAX_RUN_SECONDS = 1000
 

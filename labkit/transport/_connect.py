@@ -260,7 +260,7 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle, app) -> None:
         self._running = cycle
-        _Base._start_asgi_task(self, cycle, app)
+        super()._start_asgi_task(cycle, app)  # a private method: reached only through super()
 
     def data_received(self, data: bytes) -> None:
         if self._deaf:

@@ -143,3 +143,19 @@ def test_short_bins_count_every_request_once(seconds, bin_s):
     starts, counts = _binned(result, seconds, bin_s)
     assert counts == expected and sum(counts) == sum(t <= end for t in result.times)
     assert starts == [k * bin_s for k in range(len(expected))] and type(counts[0]) is int
+
+
+def test_plot_herd_labels_its_log_axis_with_plain_numbers():
+    import matplotlib.pyplot as plt
+
+    from labkit.widgets import plot_herd
+
+    fig = plot_herd([simulate_herd(Outage(), clients=2000, schedule=s, seed=0) for s in ("constant", "full")])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    plt.close(fig)
+    assert ax.get_yscale() == "symlog"
+    # 1, 10, 100, 1,000: never "$\mathdefault{10^{3}}$", which needs the mathtext parser.
+    assert labels and not any("$" in label for label in labels)
+    assert {"1", "10", "100"} <= set(labels), labels

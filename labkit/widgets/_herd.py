@@ -115,6 +115,7 @@ def plot_herd(results, *, ax=None, seconds: float | None = None, bin_s: float = 
     ``Retry-After``.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     if not bin_s > 0:
         raise ValueError("bin_s must be > 0 seconds")
@@ -163,6 +164,9 @@ def plot_herd(results, *, ax=None, seconds: float | None = None, bin_s: float = 
         if capacity:
             ax.axhline(capacity * bin_s, color="grey", ls="--", lw=0.8, label="capacity")
         ax.set_yscale("symlog", linthresh=1)
+        # Plain numbers (1, 10, 1,000) rather than powers of ten: read at a glance, and
+        # drawn without matplotlib's mathtext parser, which a widget redraws often.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylim(bottom=0)
         ax.set_ylabel(what)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)

@@ -1158,6 +1158,16 @@ def _contention_writes(clients, backoff, rng, latency, latency_sd, arrival_s, ma
     return calls, last, done, load, served, wins
 
 
+def _outage_start(clients, backoff, rng, arrival_s):
+    """What both outage loops start from: the delay function (and decorrelated's
+    per-client previous waits) and the heap of first requests, drawn from ``rng``
+    in this order, so both loops draw the same numbers."""
+    delay = _delay_fn(backoff, rng, clients)
+    heap = [(rng.random() * arrival_s, i) for i in range(clients)]
+    heapq.heapify(heap)
+    return delay, getattr(delay, "previous", None), heap
+
+
 def _outage_own(clients, backoff, rng, duration, capacity, retry_after, arrival_s, max_calls,
                 times, max_retry_after, jitter):
     """:func:`_outage` on the scenario's own :class:`~labkit.origin.OutageModel`, with the
@@ -1169,11 +1179,8 @@ def _outage_own(clients, backoff, rng, duration, capacity, retry_after, arrival_
     notebook 04's 10,000-client outages. A test checks every figure against :func:`_outage` on
     the model itself.
     """
-    delay = _delay_fn(backoff, rng, clients)
-    previous = getattr(delay, "previous", None)
+    delay, previous, heap = _outage_start(clients, backoff, rng, arrival_s)
     random01 = rng.random
-    heap = [(rng.random() * arrival_s, i) for i in range(clients)]
-    heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     retries = [0] * clients
     load: dict[int, int] = {}
@@ -1220,11 +1227,8 @@ def _outage_own(clients, backoff, rng, duration, capacity, retry_after, arrival_
 def _outage(clients, backoff, rng, respond, arrival_s, max_calls, times, max_retry_after, jitter):
     # respond(t): True when served; otherwise the seconds Retry-After asks for,
     # or None (or False) without one.
-    delay = _delay_fn(backoff, rng, clients)
-    previous = getattr(delay, "previous", None)
+    delay, previous, heap = _outage_start(clients, backoff, rng, arrival_s)
     random01 = rng.random
-    heap = [(rng.random() * arrival_s, i) for i in range(clients)]
-    heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     retries = [0] * clients
     load: dict[int, int] = {}
